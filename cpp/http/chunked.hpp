@@ -54,6 +54,17 @@ class ChunkedDecoder {
   std::uint64_t body_size_ = 0;
   std::string line_;  // the chunk-size or trailer line being assembled (bounded)
   std::vector<std::pair<std::string, std::string>> trailers_;
+  ParseError error_ = ParseError::none;  // repeated by every feed() after an error
+  std::uint8_t size_digits_ = 0;         // HEXDIG in the current chunk-size (at most 16)
+  std::uint32_t line_length_ = 0;        // octets of the current chunk-size line (capped)
+  std::uint32_t trailer_fields_ = 0;     // trailer field lines so far, dropped ones included
+  std::uint64_t trailer_bytes_ = 0;      // octets of the trailer section so far
+  std::uint64_t field_bytes_ = 0;        // octets of the last trailer field (obs-fold lines)
+  bool last_trailer_kept_ = false;       // whether an obs-fold line extends a kept trailer
+
+  ParseError step_size_line(char c) noexcept;
+  ParseError end_size_line() noexcept;
+  ParseError take_trailer_line();
 };
 
 }  // namespace monoceros::http

@@ -16,7 +16,7 @@ enum class ParseError : std::uint8_t {
   invalid_version,              // 400: HTTP-version grammar
   unsupported_version,          // 505: a well-formed version we do not speak (HTTP/2.0, 3.0)
   request_line_too_long,        // 414: limit_request_line
-  invalid_header_name,          // 400: field-name is not a token, forbidden trailer name
+  invalid_header_name,          // 400: field-name is not a token (or SP before the colon)
   invalid_header,               // 400: field-line syntax or field-value characters
   obsolete_folding,             // 400: obs-fold without permit_obsolete_folding
   too_many_headers,             // 431: limit_request_fields

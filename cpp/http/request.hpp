@@ -23,8 +23,9 @@ enum class BodyFraming : std::uint8_t {
 struct Request {
   std::string_view method;    // as received (upper-cased in place if casefold_http_method)
   std::string_view target;    // request-target exactly as received (environ RAW_URI)
-  std::string_view path;      // path component, still percent-encoded ("" for "*" and
-                              // authority-form; the path of an absolute-form target)
+  std::string_view path;      // path component, still percent-encoded; "*" for asterisk-form
+                              // and the whole target for authority-form (as gunicorn); the
+                              // path of an absolute-form target ("/" if it has none)
   std::string_view query;     // after '?', before '#' ("" if none)
   std::string_view fragment;  // after '#' ("" if none); kept, as gunicorn does
   std::uint8_t version_major = 1;
@@ -37,9 +38,23 @@ struct Request {
   std::uint64_t content_length = 0;  // meaningful when framing == content_length
 
   bool keep_alive = false;            // RFC 9112 section 9.3 with the first Connection header
+                                      // (false whenever close_after_response is true)
   bool expect_continue = false;       // HTTP/1.1 with Expect: 100-continue
   bool close_after_response = false;  // e.g. "gzip, chunked": gunicorn forces close
   std::uint32_t head_length = 0;      // bytes of the head, including the final CRLF CRLF
+
+  // Parser bookkeeping, not part of the request: where parse_request stopped on a partial head,
+  // so the next call with more bytes scans only the new ones (a client sending one byte at a
+  // time costs linear, not quadratic, time). Only a hint: the head is always re-validated in
+  // full once complete, and clear() (or any value) merely makes the parser start over.
+  struct ResumePoint {
+    std::uint32_t line_start = 0;     // first byte of the incomplete line
+    std::uint32_t scanned_to = 0;     // no LF in [line_start, scanned_to)
+    std::uint32_t section_start = 0;  // first byte after the request line
+    std::uint32_t fields = 0;         // field lines before line_start
+    std::uint32_t field_bytes = 0;    // bytes of the last field so far (for obs-fold)
+    std::uint8_t stage = 0;           // 0: start over, 1: request line, 2: field lines
+  } resume;
 
   void clear() noexcept {
     method = target = path = query = fragment = {};
@@ -49,6 +64,7 @@ struct Request {
     content_length = 0;
     keep_alive = expect_continue = close_after_response = false;
     head_length = 0;
+    resume = {};
   }
 };
 

@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "http/char_class.hpp"
+
 namespace monoceros::http {
 namespace {
 
@@ -65,6 +67,37 @@ void append_chunk_size(std::string& out, std::uint64_t size) {
   } while (size != 0);
   while (count > 0) out.push_back(digits[--count]);
   out.append("\r\n");
+}
+
+bool is_hop_by_hop(std::string_view name) noexcept {
+  constexpr std::array<std::string_view, 10> kDropped = {
+      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+      "trailers",   "transfer-encoding", "upgrade",      "server",              "date"};
+  for (std::string_view dropped : kDropped) {
+    if (equals_ignore_case(name, dropped)) return true;
+  }
+  return false;
+}
+
+bool parse_content_length(std::string_view text, std::uint64_t& value) noexcept {
+  if (text.empty() || text.size() > 19) return false;
+  std::uint64_t result = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    result = result * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  value = result;
+  return true;
+}
+
+void append_decimal(std::string& out, std::uint64_t value) {
+  char digits[20];
+  int count = 0;
+  do {
+    digits[count++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (count > 0) out.push_back(digits[--count]);
 }
 
 }  // namespace monoceros::http

@@ -32,6 +32,16 @@ constexpr bool status_forbids_body(int status) noexcept {
 // Appends "<hex size>\r\n" for a chunk of `size` bytes (RFC 9112 section 7.1).
 void append_chunk_size(std::string& out, std::uint64_t size);
 
+// Response header fields that belong to one connection, not to the app (RFC 9110 §7.6.1),
+// plus Server and Date, which the server writes itself: dropped from the app's headers.
+bool is_hop_by_hop(std::string_view name) noexcept;
+
+// Parses a Content-Length value strictly (1*DIGIT, at most 19 digits); false otherwise.
+bool parse_content_length(std::string_view text, std::uint64_t& value) noexcept;
+
+// Appends a decimal number.
+void append_decimal(std::string& out, std::uint64_t value);
+
 // The last chunk with no trailers: "0\r\n\r\n".
 inline constexpr std::string_view last_chunk = "0\r\n\r\n";
 

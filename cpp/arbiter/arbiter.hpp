@@ -1,0 +1,89 @@
+// Arbiter: the master process loop, verb for verb gunicorn's: signals are queued, the loop
+// dispatches them to handle_<signal>(), then murders stuck workers and manages the count.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "arbiter/config.hpp"
+#include "arbiter/host.hpp"
+#include "arbiter/signal_queue.hpp"
+#include "arbiter/worker_launch.hpp"
+#include "net/listener.hpp"
+#include "util/shared_memory.hpp"
+
+namespace monoceros::arbiter {
+
+// Worker exit statuses that stop the arbiter instead of respawning (no fork loops).
+inline constexpr int kWorkerBootError = 3;
+inline constexpr int kAppLoadError = 4;
+
+class Arbiter {
+ public:
+  Arbiter(ArbiterConfig config, ArbiterHost& host);
+  Arbiter(const Arbiter&) = delete;
+  Arbiter& operator=(const Arbiter&) = delete;
+
+  // In the master: runs until shutdown and returns the exit status. In a freshly forked
+  // worker: returns what the worker inherits; the caller runs the worker and then exits.
+  std::variant<int, WorkerLaunch> run();
+
+ private:
+  struct WorkerRecord {
+    int age = 0;
+    util::Heartbeat heartbeat;
+    bool aborted = false;  // SIGABRT sent for a timeout; SIGKILL follows if still stuck
+  };
+
+  // Control flow of gunicorn's loop: StopIteration and HaltServer.
+  struct Halt {
+    std::string reason;
+    int exit_status = 0;
+  };
+  struct BecameWorker {};
+
+  bool start();
+  void wait_for_signals(int timeout_ms);
+  void dispatch(int signal_number);
+
+  void handle_chld();
+  void handle_hup();
+  void handle_term();
+  void handle_int();
+  void handle_quit();
+  void handle_ttin();
+  void handle_ttou();
+  void handle_usr1();
+  void handle_usr2();
+  void handle_winch();
+
+  void reap_workers();
+  void murder_workers();
+  void manage_workers();
+  void spawn_worker();
+  void kill_workers(int signal_number);
+  void kill_worker(pid_t pid, int signal_number);
+  void stop(bool graceful);
+  int halt(std::string_view reason, int exit_status);
+  void close_listeners();
+
+  ArbiterConfig config_;
+  ArbiterHost& host_;
+  pid_t pid_ = 0;
+  int num_workers_ = 1;
+  int worker_age_ = 0;
+  bool stopping_ = false;
+  std::optional<SignalQueue> signals_;
+  std::vector<net::Listener> listeners_;
+  std::map<pid_t, WorkerRecord> workers_;
+  util::SharedCell<int> load_error_reported_;
+  std::optional<WorkerLaunch> launch_;
+};
+
+}  // namespace monoceros::arbiter

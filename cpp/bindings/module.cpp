@@ -1,0 +1,281 @@
+// monoceros._core: the Python surface of the C++ core. Python hands over validated settings
+// as plain dicts; the arbiter and the workers run in C++ and call back only for logging.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+#include <unistd.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "arbiter/arbiter.hpp"
+#include "log/error_log.hpp"
+#include "worker/sync_worker.hpp"
+#include "wsgi/python_types.hpp"
+
+namespace nb = nanobind;
+using namespace monoceros;
+
+namespace {
+
+// ---- settings dicts -> C++ structs --------------------------------------------------------
+
+template <typename T>
+T get(const nb::dict& settings, const char* key, T fallback) {
+  if (!settings.contains(key)) return fallback;
+  nb::object value = settings[key];
+  if (value.is_none()) return fallback;
+  return nb::cast<T>(value);
+}
+
+std::vector<std::string> get_strings(const nb::dict& settings, const char* key) {
+  std::vector<std::string> out;
+  if (!settings.contains(key) || settings[key].is_none()) return out;
+  for (nb::handle item : settings[key]) out.push_back(nb::cast<std::string>(nb::str(item)));
+  return out;
+}
+
+net::ListenSpec to_listen_spec(nb::handle address) {
+  // (kind, host, port, path, fd) from monoceros.config.Address.as_tuple()
+  nb::tuple parts = nb::cast<nb::tuple>(address);
+  const std::string kind = nb::cast<std::string>(parts[0]);
+  net::ListenSpec spec;
+  if (kind == "tcp") {
+    spec.kind = net::ListenSpec::Kind::tcp;
+    spec.host = nb::cast<std::string>(parts[1]);
+    spec.port = nb::cast<int>(parts[2]);
+  } else if (kind == "unix") {
+    spec.kind = net::ListenSpec::Kind::unix_path;
+    spec.path = nb::cast<std::string>(parts[3]);
+  } else if (kind == "fd") {
+    spec.kind = net::ListenSpec::Kind::fd;
+    spec.fd = nb::cast<int>(parts[4]);
+  } else {
+    throw std::invalid_argument("unknown bind kind: " + kind);
+  }
+  return spec;
+}
+
+arbiter::ArbiterConfig to_arbiter_config(const nb::dict& settings) {
+  arbiter::ArbiterConfig config;
+  for (nb::handle address : settings["bind"]) config.binds.push_back(to_listen_spec(address));
+  config.backlog = get<int>(settings, "backlog", 2048);
+  config.workers = get<int>(settings, "workers", 1);
+  config.timeout = get<double>(settings, "timeout", 30);
+  config.graceful_timeout = get<double>(settings, "graceful_timeout", 30);
+  config.umask = get<int>(settings, "umask", 0);
+  config.worker_class = get<std::string>(settings, "worker_class", "sync");
+  config.version = get<std::string>(settings, "version", "");
+  return config;
+}
+
+http::UnderscoreHeaders to_header_map(const std::string& value) {
+  if (value == "refuse") return http::UnderscoreHeaders::refuse;
+  if (value == "dangerous") return http::UnderscoreHeaders::dangerous;
+  return http::UnderscoreHeaders::drop;
+}
+
+http::ParserOptions to_parser_options(const nb::dict& settings) {
+  http::ParserOptions options;
+  const long line = get<long>(settings, "limit_request_line", 4094);
+  options.limit_request_line = line < 0 ? 8190 : static_cast<std::size_t>(line);
+  options.limit_request_fields = get<std::size_t>(settings, "limit_request_fields", 100);
+  options.limit_request_field_size = get<std::size_t>(settings, "limit_request_field_size", 8190);
+  options.permit_obsolete_folding = get<bool>(settings, "permit_obsolete_folding", false);
+  options.strip_header_spaces = get<bool>(settings, "strip_header_spaces", false);
+  options.permit_unconventional_http_method =
+      get<bool>(settings, "permit_unconventional_http_method", false);
+  options.permit_unconventional_http_version =
+      get<bool>(settings, "permit_unconventional_http_version", false);
+  options.casefold_http_method = get<bool>(settings, "casefold_http_method", false);
+  options.require_host = !get<bool>(settings, "permit_missing_host", false);
+  options.header_map = to_header_map(get<std::string>(settings, "header_map", "drop"));
+  options.forwarder_headers = get_strings(settings, "forwarder_headers");
+  for (const std::string& name : options.forwarder_headers) {
+    if (name == "*") options.forwarder_headers_all = true;
+  }
+  return options;
+}
+
+// ---- logging ---------------------------------------------------------------------------------
+
+PyObject* error_log_callable = nullptr;  // callable(level: int, message: str)
+
+void python_error_sink(log::Level level, std::string_view message) noexcept {
+  PyGILState_STATE state = PyGILState_Ensure();
+  PyObject* callable = error_log_callable;
+  PyObject* result = nullptr;
+  if (callable) {
+    // A pending exception (e.g. SystemExit on its way out) must survive a log call.
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    result = PyObject_CallFunction(callable, "is#", static_cast<int>(level), message.data(),
+                                   static_cast<Py_ssize_t>(message.size()));
+    if (!result) PyErr_Clear();
+    PyErr_Restore(type, value, traceback);
+  }
+  PyGILState_Release(state);
+  if (!result) log::write_to_stderr(level, message);
+  Py_XDECREF(result);
+}
+
+void set_error_logger(nb::object callable, int threshold) {
+  Py_XDECREF(error_log_callable);
+  error_log_callable = callable.is_none() ? nullptr : callable.release().ptr();
+  log::set_threshold(static_cast<log::Level>(threshold));
+  log::set_sink(error_log_callable ? &python_error_sink : nullptr);
+}
+
+// ---- arbiter -------------------------------------------------------------------------------
+
+// What a new worker process carries out of Arbiter.run().
+class PyWorkerLaunch {
+ public:
+  explicit PyWorkerLaunch(arbiter::WorkerLaunch launch) : launch_(std::move(launch)) {}
+  int age() const { return launch_.age; }
+  int ppid() const { return launch_.ppid; }
+  // True for the first worker that reports an app load failure: it prints the traceback,
+  // the others stay quiet, so the operator sees it once.
+  bool claim_load_error_report() {
+    return launch_.load_error_reported &&
+           (*launch_.load_error_reported)->exchange(1) == 0;
+  }
+  arbiter::WorkerLaunch& launch() { return launch_; }
+
+ private:
+  arbiter::WorkerLaunch launch_;
+};
+
+class PythonHost final : public arbiter::ArbiterHost {
+ public:
+  explicit PythonHost(nb::object reopen_logs) : reopen_logs_(std::move(reopen_logs)) {}
+
+  pid_t fork_process() override {
+    PyOS_BeforeFork();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      PyOS_AfterFork_Child();
+    } else {
+      PyOS_AfterFork_Parent();
+    }
+    return pid;
+  }
+  void before_wait() override { saved_ = PyEval_SaveThread(); }
+  void after_wait() override { PyEval_RestoreThread(saved_); }
+  void reopen_logs() override {
+    if (reopen_logs_.is_none()) return;
+    try {
+      reopen_logs_();
+    } catch (const nb::python_error& error) {
+      log::error(std::string("Could not reopen log files: ") + error.what());
+    }
+  }
+
+ private:
+  nb::object reopen_logs_;
+  PyThreadState* saved_ = nullptr;
+};
+
+class PyArbiter {
+ public:
+  explicit PyArbiter(nb::dict settings)
+      : host_(settings.contains("reopen_logs") ? nb::object(settings["reopen_logs"]) : nb::none()),
+        arbiter_(to_arbiter_config(settings), host_) {}
+
+  // The master's exit status, or (in a new worker) a WorkerLaunch.
+  nb::object run() {
+    std::variant<int, arbiter::WorkerLaunch> outcome = arbiter_.run();
+    if (auto* status = std::get_if<int>(&outcome)) return nb::int_(*status);
+    return nb::cast(PyWorkerLaunch(std::move(std::get<arbiter::WorkerLaunch>(outcome))));
+  }
+
+ private:
+  PythonHost host_;
+  arbiter::Arbiter arbiter_;
+};
+
+// ---- worker --------------------------------------------------------------------------------
+
+class PyWorker {
+ public:
+  PyWorker(PyWorkerLaunch& launch, nb::object app, nb::dict settings, nb::object errors,
+           nb::object report_exception, nb::object access_log)
+      : app_(std::move(app)),
+        errors_(std::move(errors)),
+        report_exception_(std::move(report_exception)),
+        access_log_(std::move(access_log)) {
+    worker::WorkerConfig config;
+    config.parser = to_parser_options(settings);
+    config.forwarded_allow_ips = get_strings(settings, "forwarded_allow_ips");
+    config.worker_connections = get<int>(settings, "worker_connections", 1000);
+    config.timeout = get<double>(settings, "timeout", 30);
+    config.tmp_upload_dir = get<std::string>(settings, "tmp_upload_dir", "");
+    config.environ.multiprocess = get<int>(settings, "workers", 1) > 1;
+    config.environ.multithread = false;
+    config.environ.errors = errors_.ptr();
+    config.environ.server_software = get<std::string>(settings, "server_software", "monoceros");
+    config.environ.script_name = get<std::string>(settings, "script_name", "");
+    if (settings.contains("secure_scheme_headers")) {
+      for (auto [name, value] : nb::cast<nb::dict>(settings["secure_scheme_headers"])) {
+        config.environ.secure_scheme_headers.emplace_back(nb::cast<std::string>(nb::str(name)),
+                                                          nb::cast<std::string>(nb::str(value)));
+      }
+    }
+    config.response.sendfile = get<bool>(settings, "sendfile", true);
+    config.response.report_exception = report_exception_.ptr();
+    config.access_log_format = get<std::string>(settings, "access_log_format", "");
+    config.access_log = access_log_.is_none() ? nullptr : access_log_.ptr();
+    arbiter::WorkerLaunch& inherited = launch.launch();
+    worker_ = std::make_unique<worker::SyncWorker>(config, std::move(inherited.listeners),
+                                                   std::move(inherited.heartbeat), inherited.ppid,
+                                                   app_.ptr());
+  }
+
+  void run() {
+    if (worker_->run() != 0) throw nb::python_error();
+  }
+  void stop() { worker_->request_stop(); }
+  int wakeup_fd() const { return worker_->wakeup_fd(); }
+  std::uint64_t requests() const { return worker_->requests(); }
+
+ private:
+  nb::object app_;
+  nb::object errors_;
+  nb::object report_exception_;
+  nb::object access_log_;
+  std::unique_ptr<worker::SyncWorker> worker_;
+};
+
+}  // namespace
+
+NB_MODULE(_core, module) {
+  module.doc() = "The C++ core of monoceros: arbiter, workers, HTTP parser and WSGI bridge.";
+  if (!wsgi::init_python_types(module.ptr())) throw nb::python_error();
+
+  module.def("set_error_logger", &set_error_logger, nb::arg("log").none(), nb::arg("threshold"),
+             "Route the core's error-log messages to log(level, message); None restores stderr.");
+
+  nb::class_<PyWorkerLaunch>(module, "WorkerLaunch",
+                             "What a new worker process inherits from the arbiter.")
+      .def_prop_ro("age", &PyWorkerLaunch::age)
+      .def_prop_ro("ppid", &PyWorkerLaunch::ppid)
+      .def("claim_load_error_report", &PyWorkerLaunch::claim_load_error_report);
+
+  nb::class_<PyArbiter>(module, "Arbiter", "The master process: binds, forks and supervises.")
+      .def(nb::init<nb::dict>(), nb::arg("settings"))
+      .def("run", &PyArbiter::run,
+           "Run the master loop. Returns the exit status in the master, or a WorkerLaunch in a "
+           "newly forked worker.");
+
+  nb::class_<PyWorker>(module, "Worker", "A worker process's event loop serving one WSGI app.")
+      .def(nb::init<PyWorkerLaunch&, nb::object, nb::dict, nb::object, nb::object, nb::object>(),
+           nb::arg("launch"), nb::arg("app"), nb::arg("settings"), nb::arg("errors").none(),
+           nb::arg("report_exception").none(), nb::arg("access_log").none())
+      .def("run", &PyWorker::run, "Serve until stopped; signal handlers may raise SystemExit.")
+      .def("stop", &PyWorker::stop, "Stop gracefully: finish accepted requests, then return.")
+      .def_prop_ro("wakeup_fd", &PyWorker::wakeup_fd)
+      .def_prop_ro("requests", &PyWorker::requests);
+}

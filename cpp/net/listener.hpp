@@ -1,0 +1,42 @@
+// Listener: a bound, listening, non-blocking socket from a bind address or an inherited fd.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "net/socket_address.hpp"
+#include "util/unique_fd.hpp"
+
+namespace monoceros::net {
+
+struct ListenSpec {
+  enum class Kind { tcp, unix_path, fd };
+  Kind kind = Kind::tcp;
+  std::string host;  // tcp: IP literal or name; "" means all IPv4 interfaces
+  int port = 8000;   // tcp
+  std::string path;  // unix_path
+  int fd = -1;       // fd: an already-bound socket handed to us (fd://N)
+};
+
+struct Listener {
+  util::unique_fd fd;
+  SocketAddress address;   // getsockname(): the real port when port 0 was asked for
+  std::string url;         // "http://127.0.0.1:8000", "unix:/run/app.sock"
+  std::string unix_path;   // set when we created a unix socket file (unlinked at shutdown)
+  std::string server_name; // environ SERVER_NAME ("" for unix sockets: taken from Host)
+  std::string server_port; // environ SERVER_PORT ("" for unix sockets)
+};
+
+// How the spec is shown in errors, e.g. "('127.0.0.1', 8000)" or "/run/app.sock".
+std::string describe_spec(const ListenSpec& spec);
+
+// Binds and listens (SO_REUSEADDR; a stale unix socket file is removed first; the unix socket
+// is created under `umask`). On failure returns nullopt, sets `error` to one line and
+// `error_code` to the errno (EADDRINUSE is worth retrying; most others are not).
+std::optional<Listener> open_listener(const ListenSpec& spec, int backlog, int umask_bits,
+                                      std::string& error, int& error_code);
+
+// Fills the derived fields (address, url, server_name/port) for a listening fd.
+Listener describe_listener(util::unique_fd fd);
+
+}  // namespace monoceros::net

@@ -1,0 +1,438 @@
+// Connection: one client connection of a worker, from accept to close.
+#include "worker/connection.hpp"
+
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "http/error_response.hpp"
+#include "http/parser.hpp"
+#include "log/error_log.hpp"
+#include "util/clock.hpp"
+#include "worker/access_record.hpp"
+#include "wsgi/gil.hpp"
+#include "wsgi/input.hpp"
+
+namespace monoceros::worker {
+namespace {
+
+constexpr std::size_t kHeadReadSize = 16 * 1024;
+constexpr std::size_t kBodyReadSize = 64 * 1024;
+constexpr int kReadsPerWakeup = 8;
+// After an error response, what the client still sends is read and dropped for a short while
+// so our close does not turn into a reset that destroys the response in flight (RFC 9112 §9.6).
+constexpr std::int64_t kLingerNs = 2'000'000'000;
+constexpr std::uint64_t kLingerMaxBytes = 1 << 20;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+void release_python_object(void* owner) noexcept { Py_DECREF(static_cast<PyObject*>(owner)); }
+
+std::int64_t timeout_ns(const WorkerConfig& config) {
+  return config.timeout > 0 ? util::seconds_to_ns(config.timeout) : 0;
+}
+
+}  // namespace
+
+Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::SocketAddress& peer,
+                       const ListenerSlot& listener)
+    : LoopTag{TagKind::connection},
+      context_(context),
+      fd_(std::move(fd)),
+      peer_(peer),
+      remote_addr_(peer.host()),
+      listener_(listener),
+      peer_trusted_(context.trusted_proxies.matches(peer)),
+      chunked_(&context.config.parser) {
+  touch();
+  interest_ = net::kReadable;
+  context_.loop.add(fd_.get(), interest_, static_cast<LoopTag*>(this));
+}
+
+Connection::~Connection() {
+  abort();
+  context_.loop.remove(fd_.get());
+}
+
+void Connection::abort() noexcept {
+  out_.clear();
+  end_exchange();
+}
+
+void Connection::end_exchange() noexcept {
+  if (response_) {
+    response_->complete();
+    response_.reset();
+  }
+  environ_.reset();
+  close_client_socket();
+}
+
+void Connection::close_client_socket() noexcept {
+  if (!client_socket_) return;
+  // gunicorn.socket holds a duplicate of our descriptor; an app (or a reference cycle) keeping
+  // it alive would keep the connection open after we close ours. Close it with the request.
+  PyObject *type, *value, *traceback;
+  PyErr_Fetch(&type, &value, &traceback);
+  wsgi::PyRef outcome = wsgi::PyRef::steal(PyObject_CallMethod(client_socket_.get(), "close", nullptr));
+  if (!outcome) PyErr_Clear();
+  PyErr_Restore(type, value, traceback);
+  client_socket_.reset();
+}
+
+void Connection::touch() noexcept {
+  const std::int64_t limit = timeout_ns(context_.config);
+  deadline_ns_ = limit ? util::monotonic_ns() + limit : 0;
+}
+
+void Connection::set_interest(std::uint32_t events) {
+  if (events == interest_) return;
+  interest_ = events;
+  context_.loop.modify(fd_.get(), events, static_cast<LoopTag*>(this));
+}
+
+Step Connection::on_readable() {
+  switch (phase_) {
+    case Phase::head:
+      return read_head();
+    case Phase::body:
+      return read_body();
+    case Phase::linger:
+      return read_linger();
+    case Phase::respond:
+    case Phase::closing:
+      // Only hang-ups arrive here (no read interest): the client is gone.
+      return Step::close;
+  }
+  return Step::keep;
+}
+
+Step Connection::read_head() {
+  for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
+    const long got = net::read_some(fd_.get(), in_, kHeadReadSize);
+    if (got > 0) {
+      touch();
+      const Step step = parse_head();
+      if (step != Step::keep || phase_ != Phase::head) return step;
+      continue;
+    }
+    if (got < 0 && errno == EAGAIN) return Step::keep;
+    // End of stream or a reset before a whole head: nobody is left to answer.
+    return Step::close;
+  }
+  return Step::keep;
+}
+
+Step Connection::parse_head() {
+  const http::ParseResult result =
+      http::parse_request(in_.readable(), context_.config.parser, peer_trusted_, request_);
+  switch (result.status) {
+    case http::ParseStatus::partial:
+      return Step::keep;
+    case http::ParseStatus::error:
+      return reject(result.error);
+    case http::ParseStatus::complete:
+      head_length_ = result.consumed;
+      return begin_body();
+  }
+  return Step::keep;
+}
+
+Step Connection::begin_body() {
+  body_.reset();
+  body_failed_ = false;
+  body_truncated_ = false;
+  unread_input_ = false;
+  switch (request_.framing) {
+    case http::BodyFraming::none:
+      unread_input_ = in_.size() > head_length_;
+      return dispatch();
+    case http::BodyFraming::content_length:
+      body_remaining_ = request_.content_length;
+      if (body_remaining_ == 0) return dispatch();
+      break;
+    case http::BodyFraming::chunked:
+      chunked_.reset();
+      break;
+  }
+  phase_ = Phase::body;
+  const std::string_view already = in_.view().substr(head_length_);
+  if (!already.empty()) {
+    const Step step = feed_body(already);
+    if (step != Step::keep || phase_ != Phase::body) return step;
+  }
+  // RFC 9110 §10.1.1: the client waits for 100 before sending the body. The body is read
+  // before the app runs, so the interim response goes out now (as gunicorn does).
+  if (request_.expect_continue) {
+    queue(std::string(kContinue));
+    if (!flush()) return Step::close;
+  }
+  return Step::keep;
+}
+
+Step Connection::read_body() {
+  for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
+    const long got = net::read_some(fd_.get(), received_, kBodyReadSize);
+    if (got > 0) {
+      touch();
+      const Step step = feed_body(received_.view());
+      received_.clear();
+      if (step != Step::keep || phase_ != Phase::body) return step;
+      continue;
+    }
+    if (got < 0 && errno == EAGAIN) return Step::keep;
+    if (got < 0) return Step::close;
+    // End of stream inside the body. A chunked body is broken without its last chunk; a
+    // Content-Length body goes to the app truncated (it can compare CONTENT_LENGTH), and the
+    // connection closes after the response.
+    if (request_.framing == http::BodyFraming::chunked) {
+      return reject(http::ParseError::chunk_missing_terminator);
+    }
+    body_truncated_ = true;
+    return body_complete();
+  }
+  return Step::keep;
+}
+
+void Connection::append_chunked(void* self, std::string_view payload) {
+  auto* connection = static_cast<Connection*>(self);
+  if (!connection->body().append(payload)) connection->body_failed_ = true;
+}
+
+Step Connection::feed_body(std::string_view bytes) {
+  if (request_.framing == http::BodyFraming::content_length) {
+    const std::size_t take =
+        bytes.size() < body_remaining_ ? bytes.size() : static_cast<std::size_t>(body_remaining_);
+    if (!body().append(bytes.substr(0, take))) body_failed_ = true;
+    body_remaining_ -= take;
+    if (take < bytes.size()) unread_input_ = true;
+    // Bytes past the body would be a pipelined request; the sync worker answers one request
+    // per connection and closes, so they are never parsed.
+    return body_remaining_ == 0 ? body_complete() : Step::keep;
+  }
+  const http::ChunkedResult result = chunked_.feed(bytes, &Connection::append_chunked, this);
+  switch (result.status) {
+    case http::ChunkedStatus::partial:
+      return Step::keep;
+    case http::ChunkedStatus::error:
+      return reject(result.error);
+    case http::ChunkedStatus::complete:
+      if (result.consumed < bytes.size()) unread_input_ = true;
+      return body_complete();
+  }
+  return Step::keep;
+}
+
+Step Connection::body_complete() {
+  if (body_failed_) {
+    log::error("Could not store a request body: " + std::string(std::strerror(errno)));
+    return reject(http::ParseError::configuration_problem);
+  }
+  return dispatch();
+}
+
+wsgi::RequestBody& Connection::body() {
+  if (!body_) {
+    body_ = std::make_unique<wsgi::RequestBody>(context_.config.body_memory_limit,
+                                                context_.config.tmp_upload_dir);
+  }
+  return *body_;
+}
+
+wsgi::ConnectionFacts Connection::connection_facts() const {
+  const net::Listener& listener = listener_.listener;
+  wsgi::ConnectionFacts facts;
+  facts.remote_addr = remote_addr_;
+  facts.remote_port = peer_.is_ip() ? peer_.port() : -1;
+  facts.unix_listener = !listener.address.is_ip();
+  facts.server_name = facts.unix_listener ? std::string_view(listener.unix_path)
+                                          : std::string_view(listener.server_name);
+  facts.server_port = listener.server_port;
+  facts.peer_trusted = peer_trusted_;
+  facts.fd = fd_.get();
+  facts.family = peer_.family();
+  return facts;
+}
+
+Step Connection::dispatch() {
+  phase_ = Phase::respond;
+  response_produced_ = false;
+  set_interest(0);  // one request per connection: nothing more is read
+  request_start_ns_ = util::monotonic_ns();
+
+  wsgi::RequestFacts facts;
+  facts.version_minor = request_.version_major > 1 ? 1 : request_.version_minor;
+  facts.head = request_.method == "HEAD";
+  facts.keep_alive = false;  // the sync worker closes every connection, as gunicorn's does
+  facts.raw_uri = request_.target;
+  response_.emplace(context_.config.response, context_.date, facts, *this);
+
+  wsgi::PyRef input = wsgi::PyRef::steal(wsgi::new_input(std::move(body_)));
+  http::ParseError rejected = http::ParseError::none;
+  if (input) {
+    environ_ = wsgi::PyRef::steal(context_.environ.build(request_, connection_facts(), input.get(),
+                                                         response_->early_hints(), client_socket_,
+                                                         rejected));
+  }
+  if (rejected != http::ParseError::none) {
+    end_exchange();
+    return reject(rejected);
+  }
+  if (!environ_) return after(response_->fail_with_pending_error());
+  return after(response_->run(context_.app, environ_.get()));
+}
+
+Step Connection::after(wsgi::Response::Progress progress) {
+  using Progress = wsgi::Response::Progress;
+  switch (progress) {
+    case Progress::fatal:
+      return Step::fatal;
+    case Progress::failed:
+      log_access();
+      return Step::close;
+    case Progress::paused:
+      touch();
+      set_interest(net::kWritable);
+      return Step::keep;
+    case Progress::finished:
+      response_produced_ = true;
+      if (out_.empty()) return finish_exchange();
+      touch();
+      set_interest(net::kWritable);
+      return Step::keep;
+  }
+  return Step::close;
+}
+
+Step Connection::on_writable() {
+  const net::OutQueue::Flush flushed = out_.flush(fd_.get());
+  if (flushed == net::OutQueue::Flush::failed) {
+    if (phase_ == Phase::respond) log_access();
+    return Step::close;
+  }
+  touch();
+  if (flushed == net::OutQueue::Flush::blocked) return Step::keep;
+  switch (phase_) {
+    case Phase::respond:
+      if (!response_produced_) {
+        if (congested()) return Step::keep;
+        return after(response_->resume());
+      }
+      return finish_exchange();
+    case Phase::closing:
+      return half_close();
+    default:
+      return Step::keep;
+  }
+}
+
+Step Connection::finish_exchange() {
+  log_access();
+  ++context_.requests;
+  end_exchange();
+  return start_closing();
+}
+
+void Connection::log_access() {
+  if (!context_.access_log || !context_.config.access_log || !response_) return;
+  AccessFacts facts{request_, *response_, environ_.get(), remote_addr_,
+                    util::monotonic_ns() - request_start_ns_};
+  write_access_record(*context_.access_log, context_.config.access_log, facts);
+}
+
+Step Connection::start_closing() {
+  // Bytes the client sent beyond the request (or still in flight) would make close() send a
+  // reset that can destroy the response before the client reads it: half-close and linger.
+  int pending = 0;
+  const bool unread =
+      unread_input_ || (::ioctl(fd_.get(), FIONREAD, &pending) == 0 && pending > 0);
+  if (!unread && out_.empty()) return Step::close;
+  phase_ = Phase::closing;
+  if (!out_.empty()) {
+    set_interest(net::kWritable);
+    return Step::keep;
+  }
+  return half_close();
+}
+
+Step Connection::half_close() {
+  ::shutdown(fd_.get(), SHUT_WR);
+  phase_ = Phase::linger;
+  deadline_ns_ = util::monotonic_ns() + kLingerNs;
+  set_interest(net::kReadable);
+  return Step::keep;
+}
+
+Step Connection::read_linger() {
+  char discard[16 * 1024];
+  for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
+    const ssize_t got = ::recv(fd_.get(), discard, sizeof discard, 0);
+    if (got > 0) {
+      lingered_bytes_ += static_cast<std::uint64_t>(got);
+      if (lingered_bytes_ > kLingerMaxBytes) return Step::close;
+      continue;
+    }
+    if (got < 0 && (errno == EAGAIN || errno == EINTR)) return Step::keep;
+    return Step::close;
+  }
+  return Step::keep;
+}
+
+Step Connection::reject(http::ParseError error) {
+  const http::ErrorInfo& info = http::describe(error);
+  if (log::enabled(log::Level::debug)) {
+    log::debug("Invalid request from ip=" + remote_addr_ + ": " + std::string(info.message));
+  }
+  out_.clear();
+  queue(http::error_response(info.status, info.reason, info.message, context_.date.now(),
+                             context_.config.response.server));
+  phase_ = Phase::closing;
+  const net::OutQueue::Flush flushed = out_.flush(fd_.get());
+  if (flushed == net::OutQueue::Flush::failed) return Step::close;
+  if (flushed == net::OutQueue::Flush::blocked) {
+    set_interest(net::kWritable);
+    return Step::keep;
+  }
+  return half_close();
+}
+
+void Connection::queue(std::string bytes) { out_.push_owned(std::move(bytes)); }
+
+void Connection::queue_borrowed(PyObject* owner, std::string_view data) {
+  Py_INCREF(owner);
+  out_.push_borrowed(data, owner, &release_python_object);
+}
+
+void Connection::queue_file(PyObject* owner, int fd, std::uint64_t offset, std::uint64_t length) {
+  Py_INCREF(owner);
+  out_.push_file(fd, offset, length, owner, &release_python_object);
+}
+
+bool Connection::flush() {
+  return out_.flush(fd_.get()) != net::OutQueue::Flush::failed;
+}
+
+bool Connection::congested() const {
+  return out_.queued_bytes() > context_.config.output_high_water;
+}
+
+bool Connection::drain() {
+  const std::int64_t limit = timeout_ns(context_.config);
+  const std::int64_t give_up = limit ? util::monotonic_ns() + limit : 0;
+  while (congested()) {
+    int ready;
+    {
+      wsgi::GilReleased released;
+      pollfd waiting{fd_.get(), POLLOUT, 0};
+      ready = ::poll(&waiting, 1, 1000);
+    }
+    if (ready < 0 && errno != EINTR) return false;
+    if (out_.flush(fd_.get()) == net::OutQueue::Flush::failed) return false;
+    if (give_up && util::monotonic_ns() > give_up) return false;
+  }
+  return true;
+}
+
+}  // namespace monoceros::worker

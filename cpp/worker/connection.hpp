@@ -1,0 +1,120 @@
+// Connection: one client connection of a worker, from accept to close. It reads and parses
+// the request head and body without blocking, calls the app only with a complete request,
+// and writes the response as fast as the client reads it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/chunked.hpp"
+#include "http/errors.hpp"
+#include "http/request.hpp"
+#include "net/byte_buffer.hpp"
+#include "net/out_queue.hpp"
+#include "net/socket_address.hpp"
+#include "util/unique_fd.hpp"
+#include "worker/context.hpp"
+#include "wsgi/py_ref.hpp"
+#include "wsgi/request_body.hpp"
+#include "wsgi/response.hpp"
+
+namespace monoceros::worker {
+
+// What the worker does with a connection after an event.
+enum class Step : std::uint8_t {
+  keep,   // still in use
+  close,  // close it now
+  fatal,  // a Python BaseException is pending: the worker must stop
+};
+
+class Connection final : public LoopTag, public wsgi::ResponseOutput {
+ public:
+  Connection(WorkerContext& context, util::unique_fd fd, const net::SocketAddress& peer,
+             const ListenerSlot& listener);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() override;
+
+  int fd() const noexcept { return fd_.get(); }
+  Step on_readable();
+  Step on_writable();
+  // Ends the connection now (timeout, shutdown): the response is abandoned and close()d.
+  void abort() noexcept;
+
+  // Idle means nothing of a request has arrived yet: safe to drop on a graceful stop.
+  bool idle() const noexcept { return phase_ == Phase::head && in_.empty(); }
+  bool expired(std::int64_t now_ns) const noexcept { return deadline_ns_ && now_ns > deadline_ns_; }
+
+  // wsgi::ResponseOutput
+  void queue(std::string bytes) override;
+  void queue_borrowed(PyObject* owner, std::string_view data) override;
+  void queue_file(PyObject* owner, int fd, std::uint64_t offset, std::uint64_t length) override;
+  bool flush() override;
+  bool congested() const override;
+  bool drain() override;
+
+ private:
+  enum class Phase : std::uint8_t {
+    head,     // reading the request head
+    body,     // reading the request body
+    respond,  // the app's response is being produced and written
+    closing,  // writing the last bytes (an error page) before the half-close
+    linger,   // half-closed: discarding what the client still sends, briefly
+  };
+
+  Step read_head();
+  Step parse_head();
+  Step begin_body();
+  Step read_body();
+  Step feed_body(std::string_view bytes);
+  Step body_complete();
+  Step dispatch();
+  Step after(wsgi::Response::Progress progress);
+  Step finish_exchange();
+  Step reject(http::ParseError error);
+  Step start_closing();
+  Step read_linger();
+  Step half_close();
+
+  void end_exchange() noexcept;
+  void close_client_socket() noexcept;
+  void set_interest(std::uint32_t events);
+  void touch() noexcept;
+  wsgi::RequestBody& body();
+  wsgi::ConnectionFacts connection_facts() const;
+  void log_access();
+  static void append_chunked(void* self, std::string_view payload);
+
+  WorkerContext& context_;
+  util::unique_fd fd_;
+  net::SocketAddress peer_;
+  std::string remote_addr_;
+  const ListenerSlot& listener_;
+  bool peer_trusted_ = false;
+  Phase phase_ = Phase::head;
+  std::uint32_t interest_ = 0;
+  std::int64_t deadline_ns_ = 0;
+
+  net::ByteBuffer in_;        // the request head; never reallocated once the head is parsed
+  net::ByteBuffer received_;  // body bytes read after the head
+  http::Request request_;
+  std::size_t head_length_ = 0;
+  std::unique_ptr<wsgi::RequestBody> body_;
+  bool body_failed_ = false;
+  http::ChunkedDecoder chunked_;
+  std::uint64_t body_remaining_ = 0;
+  bool body_truncated_ = false;
+  bool unread_input_ = false;  // the client sent bytes beyond this request
+
+  net::OutQueue out_;
+  std::optional<wsgi::Response> response_;
+  bool response_produced_ = false;  // the Response has nothing more to produce
+  wsgi::PyRef environ_;
+  wsgi::PyRef client_socket_;  // environ['gunicorn.socket']
+  std::int64_t request_start_ns_ = 0;
+  std::uint64_t lingered_bytes_ = 0;
+};
+
+}  // namespace monoceros::worker

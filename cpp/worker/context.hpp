@@ -1,0 +1,43 @@
+// WorkerContext: what every connection of one worker shares (loop, app, config, caches).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/response_head.hpp"
+#include "log/access_log.hpp"
+#include "net/address_matcher.hpp"
+#include "net/event_loop.hpp"
+#include "net/listener.hpp"
+#include "worker/config.hpp"
+#include "wsgi/environ.hpp"
+#include "wsgi/python.hpp"
+
+namespace monoceros::worker {
+
+// The first member of every object registered with the event loop, so an event's tag says
+// what it points to.
+enum class TagKind : std::uint8_t { listener, wakeup, connection };
+struct LoopTag {
+  TagKind kind;
+};
+
+struct ListenerSlot : LoopTag {
+  net::Listener listener;
+  bool registered = false;  // false while accepting is paused (connection cap, shutdown)
+};
+
+struct WorkerContext {
+  const WorkerConfig& config;
+  net::EventLoop& loop;
+  wsgi::EnvironBuilder& environ;
+  net::AddressMatcher& trusted_proxies;
+  PyObject* app;
+  std::optional<log::AccessLog> access_log;
+  http::HttpDate date;
+  std::uint64_t requests = 0;
+};
+
+}  // namespace monoceros::worker

@@ -1,0 +1,212 @@
+// SyncWorker: gunicorn's sync worker semantics on an event loop.
+#include "worker/sync_worker.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+#include "log/error_log.hpp"
+#include "util/clock.hpp"
+#include "util/errno_text.hpp"
+#include "wsgi/gil.hpp"
+
+namespace monoceros::worker {
+namespace {
+
+constexpr int kAcceptsPerWakeup = 64;
+constexpr int kMaxEvents = 128;
+
+}  // namespace
+
+SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> listeners,
+                       util::Heartbeat heartbeat, pid_t parent, PyObject* app)
+    : config_(config),
+      environ_(config_.environ),
+      context_{config_, loop_, environ_, trusted_proxies_, app, std::nullopt, {}, 0},
+      heartbeat_(std::move(heartbeat)),
+      parent_(parent) {
+  if (auto bad = trusted_proxies_.assign(config_.forwarded_allow_ips)) {
+    throw std::runtime_error("invalid forwarded_allow_ips entry: " + *bad);
+  }
+  if (config_.access_log) context_.access_log.emplace(config_.access_log_format);
+  int fds[2];
+  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  wakeup_read_.reset(fds[0]);
+  wakeup_write_.reset(fds[1]);
+  loop_.add(wakeup_read_.get(), net::kReadable, &wakeup_tag_);
+  for (net::Listener& listener : listeners) {
+    auto slot = std::make_unique<ListenerSlot>();
+    slot->kind = TagKind::listener;
+    slot->listener = std::move(listener);
+    // EPOLLEXCLUSIVE: the listener is shared by every worker; wake one of them per event.
+    slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), true);
+    listeners_.push_back(std::move(slot));
+  }
+}
+
+SyncWorker::~SyncWorker() {
+  closed_.clear();
+  connections_.clear();
+}
+
+int SyncWorker::tick_ms() const {
+  // The heartbeat must beat well within `timeout`; gunicorn waits timeout/2 at most.
+  if (config_.timeout <= 0) return 1000;
+  const int half = static_cast<int>(config_.timeout * 500);
+  return half < 1000 ? (half < 50 ? 50 : half) : 1000;
+}
+
+int SyncWorker::run() {
+  net::Ready ready[kMaxEvents];
+  std::int64_t next_housekeeping = 0;
+  for (;;) {
+    const std::int64_t now = util::monotonic_ns();
+    heartbeat_->store(now, std::memory_order_relaxed);
+    if (stopping_ && !shutting_down_) begin_shutdown();
+    if (shutting_down_ && connections_.empty()) return 0;
+    if (now >= next_housekeeping) {
+      if (::getppid() != parent_) {
+        log::info("Parent changed, shutting down: " + std::to_string(::getpid()));
+        return 0;
+      }
+      expire_connections();
+      closed_.clear();
+      next_housekeeping = now + 1'000'000'000 / 2;
+    }
+    int count;
+    {
+      wsgi::GilReleased released;
+      count = loop_.wait(ready, tick_ms());
+    }
+    // Python-level signal handlers (TERM, INT, QUIT, ABRT, USR1) run here, in this thread.
+    if (PyErr_CheckSignals() < 0) return -1;
+    for (int i = 0; i < count; ++i) {
+      if (!handle(static_cast<LoopTag*>(ready[i].tag), ready[i])) return -1;
+    }
+    closed_.clear();
+  }
+}
+
+bool SyncWorker::handle(LoopTag* tag, const net::Ready& ready) {
+  switch (tag->kind) {
+    case TagKind::wakeup: {
+      char drain[64];
+      while (::read(wakeup_read_.get(), drain, sizeof drain) > 0) {
+      }
+      return PyErr_CheckSignals() == 0;
+    }
+    case TagKind::listener:
+      return accept_from(*static_cast<ListenerSlot*>(tag));
+    case TagKind::connection: {
+      auto* connection = static_cast<Connection*>(tag);
+      if (!connections_.contains(connection)) return true;  // closed earlier in this batch
+      if (ready.events & EPOLLERR) return settle(connection, Step::close);
+      Step step = Step::keep;
+      if (ready.events & EPOLLOUT) step = connection->on_writable();
+      if (step == Step::keep && ready.readable()) step = connection->on_readable();
+      return settle(connection, step);
+    }
+  }
+  return true;
+}
+
+bool SyncWorker::settle(Connection* connection, Step step) {
+  switch (step) {
+    case Step::keep:
+      return true;
+    case Step::close:
+      close_connection(connection);
+      return true;
+    case Step::fatal:
+      close_connection(connection);
+      return false;
+  }
+  return true;
+}
+
+bool SyncWorker::accept_from(ListenerSlot& slot) {
+  for (int accepted = 0; accepted < kAcceptsPerWakeup && accepting_ && !shutting_down_; ++accepted) {
+    if (static_cast<int>(connections_.size()) >= config_.worker_connections) {
+      pause_accepting();
+      return true;
+    }
+    net::SocketAddress peer;
+    peer.length = sizeof peer.storage;
+    const int fd = ::accept4(slot.listener.fd.get(), reinterpret_cast<sockaddr*>(&peer.storage),
+                             &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        log::error("accept() failed: " + util::errno_text(errno));
+      }
+      return true;
+    }
+    if (peer.is_ip()) {
+      // Without it a response written in two pieces waits ~40 ms for a delayed ACK.
+      const int on = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
+    auto connection = std::make_unique<Connection>(context_, util::unique_fd(fd), peer, slot);
+    Connection* raw = connection.get();
+    connections_.emplace(raw, std::move(connection));
+    // Most clients send the request with the connection: serve it without another wait.
+    if (!settle(raw, raw->on_readable())) return false;
+  }
+  return true;
+}
+
+void SyncWorker::close_connection(Connection* connection) {
+  auto found = connections_.find(connection);
+  if (found == connections_.end()) return;
+  closed_.push_back(std::move(found->second));
+  connections_.erase(found);
+  if (!accepting_ && !shutting_down_ &&
+      static_cast<int>(connections_.size()) < config_.worker_connections) {
+    resume_accepting();
+  }
+}
+
+void SyncWorker::pause_accepting() {
+  accepting_ = false;
+  for (auto& slot : listeners_) {
+    if (slot->registered) loop_.remove(slot->listener.fd.get());
+    slot->registered = false;
+  }
+}
+
+void SyncWorker::resume_accepting() {
+  accepting_ = true;
+  for (auto& slot : listeners_) {
+    if (!slot->registered) {
+      slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), true);
+    }
+  }
+}
+
+void SyncWorker::begin_shutdown() {
+  shutting_down_ = true;
+  pause_accepting();
+  // Connections that have not sent a byte are not requests yet: let them go now. Connections
+  // with a request in progress finish (bounded by the arbiter's graceful_timeout).
+  std::vector<Connection*> idle;
+  for (auto& [raw, owned] : connections_) {
+    if (raw->idle()) idle.push_back(raw);
+  }
+  for (Connection* connection : idle) close_connection(connection);
+}
+
+void SyncWorker::expire_connections() {
+  const std::int64_t now = util::monotonic_ns();
+  std::vector<Connection*> expired;
+  for (auto& [raw, owned] : connections_) {
+    if (raw->expired(now)) expired.push_back(raw);
+  }
+  for (Connection* connection : expired) close_connection(connection);
+}
+
+}  // namespace monoceros::worker

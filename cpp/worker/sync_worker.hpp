@@ -1,0 +1,76 @@
+// SyncWorker: gunicorn's sync worker semantics on an event loop. One request reaches the app
+// at a time and every response closes its connection, but heads and bodies of many clients are
+// read concurrently and responses are written as each client reads, so one slow client never
+// holds the process.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "net/address_matcher.hpp"
+#include "net/event_loop.hpp"
+#include "net/listener.hpp"
+#include "util/shared_memory.hpp"
+#include "util/unique_fd.hpp"
+#include "worker/config.hpp"
+#include "worker/connection.hpp"
+#include "worker/context.hpp"
+#include "wsgi/environ.hpp"
+#include "wsgi/py_ref.hpp"
+
+namespace monoceros::worker {
+
+class SyncWorker {
+ public:
+  // `app` is borrowed for the worker's life. Throws std::runtime_error on setup failure.
+  SyncWorker(const WorkerConfig& config, std::vector<net::Listener> listeners,
+             util::Heartbeat heartbeat, pid_t parent, PyObject* app);
+  SyncWorker(const SyncWorker&) = delete;
+  SyncWorker& operator=(const SyncWorker&) = delete;
+  ~SyncWorker();
+
+  // Runs until stopped: 0 after a normal stop, -1 when a Python exception is pending (a signal
+  // handler raised SystemExit, or the app raised a BaseException). Needs the GIL.
+  int run();
+
+  // Graceful stop (SIGTERM): accept nothing new, finish what was accepted, then return.
+  void request_stop() noexcept { stopping_ = true; }
+
+  // The write end to pass to signal.set_wakeup_fd, so a signal interrupts the wait at once.
+  int wakeup_fd() const noexcept { return wakeup_write_.get(); }
+  std::uint64_t requests() const noexcept { return context_.requests; }
+
+ private:
+  bool handle(LoopTag* tag, const net::Ready& ready);
+  bool accept_from(ListenerSlot& slot);
+  bool settle(Connection* connection, Step step);
+  void close_connection(Connection* connection);
+  void pause_accepting();
+  void resume_accepting();
+  void begin_shutdown();
+  void expire_connections();
+  int tick_ms() const;
+
+  WorkerConfig config_;
+  net::EventLoop loop_;
+  net::AddressMatcher trusted_proxies_;
+  wsgi::EnvironBuilder environ_;
+  WorkerContext context_;
+  std::vector<std::unique_ptr<ListenerSlot>> listeners_;
+  util::Heartbeat heartbeat_;
+  pid_t parent_;
+  LoopTag wakeup_tag_{TagKind::wakeup};
+  util::unique_fd wakeup_read_;
+  util::unique_fd wakeup_write_;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  std::vector<std::unique_ptr<Connection>> closed_;
+  bool stopping_ = false;
+  bool shutting_down_ = false;
+  bool accepting_ = true;
+};
+
+}  // namespace monoceros::worker

@@ -1,0 +1,369 @@
+// Response: one request's answer, from app(environ, start_response) to the last byte queued.
+#include "wsgi/response.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "http/char_class.hpp"
+#include "http/error_response.hpp"
+#include "wsgi/file_wrapper.hpp"
+#include "wsgi/header_rules.hpp"
+#include "wsgi/start_response.hpp"
+
+namespace monoceros::wsgi {
+namespace {
+
+// Body pieces below this size are copied next to the head, so a small response leaves in one
+// write; larger ones are queued by reference to the app's bytes object (no copy).
+constexpr std::size_t kCopyBelow = 16 * 1024;
+
+PyObject* interned(const char* text) {
+  PyObject* name = PyUnicode_InternFromString(text);
+  if (!name) PyErr_Clear();
+  return name;
+}
+
+// Logs the pending exception through settings.report_exception and clears it.
+void report_pending(const ResponseSettings& settings, std::string_view message) {
+  PyObject* type = nullptr;
+  PyObject* value = nullptr;
+  PyObject* traceback = nullptr;
+  PyErr_Fetch(&type, &value, &traceback);
+  PyErr_NormalizeException(&type, &value, &traceback);
+  if (value && traceback) PyException_SetTraceback(value, traceback);
+  if (settings.report_exception && value) {
+    PyObject* text = PyUnicode_DecodeLatin1(message.data(), static_cast<Py_ssize_t>(message.size()),
+                                            "replace");
+    PyObject* outcome =
+        text ? PyObject_CallFunctionObjArgs(settings.report_exception, text, value, nullptr) : nullptr;
+    if (!outcome) PyErr_WriteUnraisable(settings.report_exception);
+    Py_XDECREF(outcome);
+    Py_XDECREF(text);
+  }
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(traceback);
+}
+
+bool status_is_bodyless(int code) { return http::status_forbids_body(code); }
+
+}  // namespace
+
+Response::Response(const ResponseSettings& settings, http::HttpDate& date,
+                   const RequestFacts& facts, ResponseOutput& output)
+    : settings_(settings), date_(date), facts_(facts), output_(output) {
+  start_response_ = PyRef::steal(new_start_response(this));
+  if (start_response_) early_hints_ = PyRef::steal(bound_early_hints(start_response_.get()));
+}
+
+Response::~Response() { complete(); }
+
+Response::Progress Response::run(PyObject* app, PyObject* environ) {
+  if (!start_response_ || !early_hints_) return fail();
+  PyObject* args[] = {environ, start_response_.get()};
+  result_ = PyRef::steal(PyObject_Vectorcall(app, args, 2, nullptr));
+  if (!result_) return fail();
+  PyObject* result = result_.get();
+  // The common shapes first: a one-item list of bytes (Flask, Django, most frameworks).
+  if ((PyList_CheckExact(result) || PyTuple_CheckExact(result)) &&
+      PySequence_Fast_GET_SIZE(result) == 1 &&
+      PyBytes_CheckExact(PySequence_Fast_GET_ITEM(result, 0))) {
+    return send_whole(PySequence_Fast_GET_ITEM(result, 0));
+  }
+  PyObject* filelike = nullptr;
+  Py_ssize_t block_size = 0;
+  if (settings_.sendfile && unwrap_file_wrapper(result, &filelike, &block_size)) {
+    return send_file(filelike);
+  }
+  iterator_ = PyRef::steal(PyObject_GetIter(result));
+  if (!iterator_) return fail();
+  return pump();
+}
+
+Response::Progress Response::resume() { return iterator_ ? pump() : Progress::finished; }
+
+Response::Progress Response::pump() {
+  for (;;) {
+    if (output_.congested()) {
+      if (!flush_output()) return Progress::failed;
+      if (output_.congested()) return Progress::paused;
+    }
+    PyObject* item = PyIter_Next(iterator_.get());
+    if (!item) return PyErr_Occurred() ? fail() : finish_body();
+    PyRef chunk = PyRef::steal(item);
+    if (!PyBytes_Check(item)) {
+      PyErr_Format(PyExc_TypeError, "the response iterable yielded %.100s, not bytes",
+                   Py_TYPE(item)->tp_name);
+      return fail();
+    }
+    const auto size = static_cast<std::size_t>(PyBytes_GET_SIZE(item));
+    if (size == 0) continue;  // PEP 3333: empty strings are not a reason to send the head
+    if (!headers_sent_) {
+      if (!require_started()) return fail();
+      send_head();
+    }
+    write_body(item, {PyBytes_AS_STRING(item), size});
+    if (!flush_output()) return Progress::failed;
+  }
+}
+
+Response::Progress Response::send_whole(PyObject* body) {
+  if (!require_started()) return fail();
+  const auto size = static_cast<std::uint64_t>(PyBytes_GET_SIZE(body));
+  // The whole body is known before the head leaves, so it can carry its length.
+  if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(size);
+  send_head();
+  write_body(body, {PyBytes_AS_STRING(body), static_cast<std::size_t>(size)});
+  return finish_body();
+}
+
+Response::Progress Response::send_file(PyObject* filelike) {
+  PyRef fileno = PyRef::steal(PyObject_CallMethod(filelike, "fileno", nullptr));
+  const int fd = fileno ? static_cast<int>(PyLong_AsLong(fileno.get())) : -1;
+  struct stat info{};
+  if (fd < 0 || PyErr_Occurred() || ::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    PyErr_Clear();  // not a real file: iterate the wrapper instead
+    iterator_ = PyRef::steal(PyObject_GetIter(result_.get()));
+    return iterator_ ? pump() : fail();
+  }
+  // tell() rather than lseek(): a buffered Python file may have read ahead of its position.
+  PyRef told = PyRef::steal(PyObject_CallMethod(filelike, "tell", nullptr));
+  long long offset = told ? PyLong_AsLongLong(told.get()) : -1;
+  if (offset < 0 || PyErr_Occurred()) {
+    PyErr_Clear();
+    offset = ::lseek(fd, 0, SEEK_CUR);
+    if (offset < 0) offset = 0;
+  }
+  if (!require_started()) return fail();
+  const auto file_size = static_cast<std::uint64_t>(info.st_size);
+  const std::uint64_t available =
+      file_size > static_cast<std::uint64_t>(offset) ? file_size - static_cast<std::uint64_t>(offset) : 0;
+  if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(available);
+  send_head();
+  std::uint64_t length = available;
+  if (has_content_length_ && content_length_ < length) length = content_length_;
+  if (body_allowed() && length > 0) {
+    if (!pending_.empty()) output_.queue(std::move(pending_));
+    pending_.clear();
+    output_.queue_file(result_.get(), fd, static_cast<std::uint64_t>(offset), length);
+    body_sent_ += length;
+  }
+  return finish_body();
+}
+
+Response::Progress Response::finish_body() {
+  if (!headers_sent_) {
+    if (!require_started()) return fail();
+    // Nothing was yielded: an empty body of known length.
+    if (!has_content_length_ && body_allowed()) set_content_length(0);
+    send_head();
+  }
+  if (chunked_) pending_ += http::last_chunk;
+  // A body shorter than its Content-Length: the client will notice only if we close.
+  if (has_content_length_ && body_allowed() && body_sent_ < content_length_) must_close_ = true;
+  return flush_output() ? Progress::finished : Progress::failed;
+}
+
+Response::Progress Response::fail() {
+  // SystemExit, KeyboardInterrupt and other non-Exception errors stop the worker.
+  if (!PyErr_ExceptionMatches(PyExc_Exception)) return Progress::fatal;
+  std::string message = "Error handling request ";
+  message += facts_.raw_uri;
+  report_pending(settings_, message);
+  must_close_ = true;
+  if (headers_sent_) return Progress::failed;  // too late for a 500: cut the response short
+  pending_.clear();
+  status_code_ = 500;
+  status_ = "500 Internal Server Error";
+  headers_.clear();
+  headers_sent_ = true;
+  output_.queue(http::error_response(500, "Internal Server Error", "", date_.now(), settings_.server));
+  return output_.flush() ? Progress::finished : Progress::failed;
+}
+
+bool Response::require_started() {
+  if (started_) return true;
+  PyErr_SetString(PyExc_RuntimeError, "the application did not call start_response()");
+  return false;
+}
+
+bool Response::body_allowed() const noexcept {
+  return !facts_.head && !status_is_bodyless(status_code_);
+}
+
+void Response::set_content_length(std::uint64_t length) {
+  has_content_length_ = true;
+  content_length_ = length;
+  std::string value;
+  http::append_decimal(value, length);
+  headers_.emplace_back("Content-Length", std::move(value));
+}
+
+void Response::send_head() {
+  // RFC 9110 §8.6: no Content-Length on 1xx and 204 (gunicorn removes it too; 304 keeps it).
+  if ((status_code_ < 200 || status_code_ == 204) && has_content_length_) {
+    std::erase_if(headers_, [](const auto& header) {
+      return http::equals_ignore_case(header.first, "content-length");
+    });
+    has_content_length_ = false;
+  }
+  chunked_ = !has_content_length_ && facts_.version_minor >= 1 && body_allowed();
+  // HTTP/1.0 without a length: the end of the body is the end of the connection.
+  if (!has_content_length_ && !chunked_ && body_allowed()) must_close_ = true;
+  const bool keep = facts_.keep_alive && !must_close_;
+
+  pending_ += facts_.version_minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  pending_ += status_;
+  pending_ += "\r\nServer: ";
+  pending_ += settings_.server;
+  pending_ += "\r\nDate: ";
+  pending_ += date_.now();
+  pending_ += keep ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
+  if (chunked_) pending_ += "Transfer-Encoding: chunked\r\n";
+  for (const auto& [name, value] : headers_) {
+    pending_ += name;
+    pending_ += ": ";
+    pending_ += value;
+    pending_ += "\r\n";
+  }
+  pending_ += "\r\n";
+  headers_sent_ = true;
+}
+
+void Response::write_body(PyObject* owner, std::string_view data) {
+  if (!body_allowed()) return;  // HEAD, 1xx, 204, 304: the app's bytes are dropped
+  if (has_content_length_) {
+    const std::uint64_t remaining = content_length_ - body_sent_;
+    if (data.size() > remaining) data = data.substr(0, static_cast<std::size_t>(remaining));
+    if (data.empty()) return;
+  }
+  if (chunked_) {
+    http::append_chunk_size(pending_, data.size());
+    emit(owner, data);
+    pending_ += "\r\n";
+  } else {
+    emit(owner, data);
+  }
+  body_sent_ += data.size();
+}
+
+void Response::emit(PyObject* owner, std::string_view data) {
+  if (data.size() < kCopyBelow || !owner) {
+    pending_.append(data);
+    return;
+  }
+  if (!pending_.empty()) output_.queue(std::move(pending_));
+  pending_.clear();
+  output_.queue_borrowed(owner, data);
+}
+
+bool Response::flush_output() {
+  if (!pending_.empty()) {
+    output_.queue(std::move(pending_));
+    pending_.clear();
+  }
+  if (output_.flush()) return true;
+  must_close_ = true;
+  return false;
+}
+
+void Response::complete() {
+  if (completed_) return;
+  completed_ = true;
+  detach_start_response(start_response_.get());
+  iterator_.reset();
+  if (!result_) return;
+  PyRef result = std::move(result_);
+  if (PyList_CheckExact(result.get()) || PyTuple_CheckExact(result.get())) return;
+  // A pending exception (the fatal path) must survive the close() call.
+  PyObject* type = nullptr;
+  PyObject* value = nullptr;
+  PyObject* traceback = nullptr;
+  PyErr_Fetch(&type, &value, &traceback);
+  static PyObject* close_name = interned("close");
+  PyRef close = PyRef::steal(close_name ? PyObject_GetAttr(result.get(), close_name) : nullptr);
+  if (!close) {
+    PyErr_Clear();
+  } else if (PyRef outcome = PyRef::steal(PyObject_CallNoArgs(close.get())); !outcome) {
+    std::string message = "Error closing the response of ";
+    message += facts_.raw_uri;
+    report_pending(settings_, message);
+  }
+  PyErr_Restore(type, value, traceback);
+}
+
+PyObject* Response::on_start_response(PyObject* status, PyObject* headers, PyObject* exc_info) {
+  if (exc_info != Py_None) {
+    if (headers_sent_) {
+      // PEP 3333: too late to change the response, so re-raise the app's own exception.
+      if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) < 2) {
+        PyErr_SetString(PyExc_TypeError, "exc_info must be a (type, value, traceback) tuple");
+        return nullptr;
+      }
+      PyObject* value = PyTuple_GET_ITEM(exc_info, 1);
+      if (PyTuple_GET_SIZE(exc_info) > 2 && PyTuple_GET_ITEM(exc_info, 2) != Py_None) {
+        PyException_SetTraceback(value, PyTuple_GET_ITEM(exc_info, 2));
+      }
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(value)), value);
+      return nullptr;
+    }
+  } else if (started_) {
+    PyErr_SetString(PyExc_AssertionError, "start_response() called again without exc_info");
+    return nullptr;
+  }
+  std::string status_text;
+  int code = 0;
+  if (!parse_status(status, status_text, code)) return nullptr;
+  CollectedHeaders collected;
+  if (!collect_headers(headers, collected)) return nullptr;
+  status_ = std::move(status_text);
+  status_code_ = code;
+  headers_ = std::move(collected.headers);
+  has_content_length_ = collected.has_content_length;
+  content_length_ = collected.content_length;
+  started_ = true;
+  return bound_write(start_response_.get());
+}
+
+PyObject* Response::on_write(PyObject* data) {
+  if (!PyBytes_Check(data)) {
+    PyErr_Format(PyExc_TypeError, "write() argument must be bytes, not %.100s",
+                 Py_TYPE(data)->tp_name);
+    return nullptr;
+  }
+  if (!require_started()) return nullptr;
+  if (!headers_sent_) send_head();
+  write_body(data, {PyBytes_AS_STRING(data), static_cast<std::size_t>(PyBytes_GET_SIZE(data))});
+  if (!flush_output() || (output_.congested() && !output_.drain())) {
+    must_close_ = true;
+    errno = EPIPE;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  Py_RETURN_NONE;
+}
+
+PyObject* Response::on_early_hints(PyObject* headers) {
+  // Only before the final head, and only to HTTP/1.1 clients (1.0 has no 1xx responses).
+  if (headers_sent_ || facts_.version_minor < 1) Py_RETURN_NONE;
+  CollectedHeaders collected;
+  if (!collect_headers(headers, collected)) return nullptr;
+  std::string hints = "HTTP/1.1 103 Early Hints\r\n";
+  for (const auto& [name, value] : collected.headers) {
+    hints += name;
+    hints += ": ";
+    hints += value;
+    hints += "\r\n";
+  }
+  hints += "\r\n";
+  output_.queue(std::move(hints));
+  if (!output_.flush()) {
+    must_close_ = true;
+    errno = EPIPE;
+    return PyErr_SetFromErrno(PyExc_OSError);
+  }
+  Py_RETURN_NONE;
+}
+
+}  // namespace monoceros::wsgi
