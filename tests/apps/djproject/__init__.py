@@ -1,0 +1,1 @@
+"""A minimal Django project used by the end-to-end tests (no database, DEBUG off)."""

@@ -1,0 +1,14 @@
+"""The smallest useful WSGI app: 200 "Hello, World!" as text/plain with a Content-Length."""
+
+BODY = b"Hello, World!"
+
+
+def app(environ, start_response):
+    start_response(
+        "200 OK",
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(BODY)))],
+    )
+    return [BODY]
+
+
+application = app
