@@ -20,7 +20,9 @@ namespace {
 constexpr int kBindAttempts = 5;
 constexpr int kLoopTickMs = 1000;
 
-std::string pid_text(pid_t pid) { return std::to_string(pid); }
+std::string pid_text(pid_t pid) {
+  return std::to_string(pid);
+}
 
 }  // namespace
 
@@ -93,27 +95,53 @@ void Arbiter::dispatch(int signal_number) {
     log::info(std::string("Handling signal: ") + signal_name(signal_number));
   }
   switch (signal_number) {
-    case SIGCHLD: handle_chld(); break;
-    case SIGHUP: handle_hup(); break;
-    case SIGTERM: handle_term(); break;
-    case SIGINT: handle_int(); break;
-    case SIGQUIT: handle_quit(); break;
-    case SIGTTIN: handle_ttin(); break;
-    case SIGTTOU: handle_ttou(); break;
-    case SIGUSR1: handle_usr1(); break;
-    case SIGUSR2: handle_usr2(); break;
-    case SIGWINCH: handle_winch(); break;
-    default: log::info("Ignoring unknown signal: " + std::to_string(signal_number)); break;
+    case SIGCHLD:
+      handle_chld();
+      break;
+    case SIGHUP:
+      handle_hup();
+      break;
+    case SIGTERM:
+      handle_term();
+      break;
+    case SIGINT:
+      handle_int();
+      break;
+    case SIGQUIT:
+      handle_quit();
+      break;
+    case SIGTTIN:
+      handle_ttin();
+      break;
+    case SIGTTOU:
+      handle_ttou();
+      break;
+    case SIGUSR1:
+      handle_usr1();
+      break;
+    case SIGUSR2:
+      handle_usr2();
+      break;
+    case SIGWINCH:
+      handle_winch();
+      break;
+    default:
+      log::info("Ignoring unknown signal: " + std::to_string(signal_number));
+      break;
   }
 }
 
-void Arbiter::handle_chld() { reap_workers(); }
+void Arbiter::handle_chld() {
+  reap_workers();
+}
 
 void Arbiter::handle_hup() {
   log::warning("SIGHUP (reload) is not supported by monoceros yet; ignoring it");
 }
 
-void Arbiter::handle_term() { throw Halt{"", 0}; }
+void Arbiter::handle_term() {
+  throw Halt{"", 0};
+}
 
 void Arbiter::handle_int() {
   stop(false);
@@ -125,7 +153,9 @@ void Arbiter::handle_quit() {
   throw Halt{"", 0};
 }
 
-void Arbiter::handle_ttin() { ++num_workers_; }
+void Arbiter::handle_ttin() {
+  ++num_workers_;
+}
 
 void Arbiter::handle_ttou() {
   if (num_workers_ > 1) --num_workers_;
@@ -140,7 +170,9 @@ void Arbiter::handle_usr2() {
   log::warning("SIGUSR2 (binary upgrade) is not supported by monoceros yet; ignoring it");
 }
 
-void Arbiter::handle_winch() { log::debug("SIGWINCH ignored. Not daemonized"); }
+void Arbiter::handle_winch() {
+  log::debug("SIGWINCH ignored. Not daemonized");
+}
 
 void Arbiter::reap_workers() {
   for (;;) {
@@ -188,14 +220,17 @@ void Arbiter::murder_workers() {
 }
 
 void Arbiter::manage_workers() {
-  while (static_cast<int>(workers_.size()) < num_workers_) spawn_worker();
+  while (static_cast<int>(workers_.size()) < num_workers_)
+    spawn_worker();
   const int excess = static_cast<int>(workers_.size()) - num_workers_;
   if (excess <= 0) return;
   // Retire the oldest first, as gunicorn does; they leave the table when reaped.
   std::vector<std::pair<int, pid_t>> by_age;
-  for (const auto& [pid, record] : workers_) by_age.emplace_back(record.age, pid);
+  for (const auto& [pid, record] : workers_)
+    by_age.emplace_back(record.age, pid);
   std::sort(by_age.begin(), by_age.end());
-  for (int i = 0; i < excess; ++i) kill_worker(by_age[static_cast<std::size_t>(i)].second, SIGTERM);
+  for (int i = 0; i < excess; ++i)
+    kill_worker(by_age[static_cast<std::size_t>(i)].second, SIGTERM);
 }
 
 void Arbiter::spawn_worker() {
@@ -227,8 +262,10 @@ void Arbiter::spawn_worker() {
 
 void Arbiter::kill_workers(int signal_number) {
   std::vector<pid_t> pids;
-  for (const auto& entry : workers_) pids.push_back(entry.first);
-  for (pid_t pid : pids) kill_worker(pid, signal_number);
+  for (const auto& entry : workers_)
+    pids.push_back(entry.first);
+  for (pid_t pid : pids)
+    kill_worker(pid, signal_number);
 }
 
 void Arbiter::kill_worker(pid_t pid, int signal_number) {

@@ -16,7 +16,7 @@ struct ArbiterConfig {
   double graceful_timeout = 30;  // seconds workers get to finish after SIGTERM
   int umask = 0;                 // for unix socket files
   std::string worker_class = "sync";
-  std::string version;           // printed in "Starting monoceros <version>"
+  std::string version;  // printed in "Starting monoceros <version>"
 };
 
 }  // namespace monoceros::arbiter

@@ -41,7 +41,8 @@ SignalQueue::SignalQueue(std::initializer_list<int> signals) : signals_(signals)
   sigemptyset(&action.sa_mask);
   // SA_RESTART keeps blocking calls elsewhere (logging writes) from failing with EINTR.
   action.sa_flags = SA_RESTART;
-  for (int signal_number : signals_) ::sigaction(signal_number, &action, nullptr);
+  for (int signal_number : signals_)
+    ::sigaction(signal_number, &action, nullptr);
 }
 
 SignalQueue::~SignalQueue() {
@@ -62,30 +63,43 @@ void SignalQueue::release_in_child() {
   struct sigaction action{};
   action.sa_handler = SIG_DFL;
   sigemptyset(&action.sa_mask);
-  for (int signal_number : signals_) ::sigaction(signal_number, &action, nullptr);
+  for (int signal_number : signals_)
+    ::sigaction(signal_number, &action, nullptr);
   read_end_.reset();
   write_end_.reset();
 }
 
 const char* signal_name(int signal_number) noexcept {
   switch (signal_number) {
-    case SIGHUP: return "hup";
-    case SIGINT: return "int";
-    case SIGQUIT: return "quit";
-    case SIGTERM: return "term";
-    case SIGTTIN: return "ttin";
-    case SIGTTOU: return "ttou";
-    case SIGUSR1: return "usr1";
-    case SIGUSR2: return "usr2";
-    case SIGWINCH: return "winch";
-    case SIGCHLD: return "chld";
-    default: return "unknown";
+    case SIGHUP:
+      return "hup";
+    case SIGINT:
+      return "int";
+    case SIGQUIT:
+      return "quit";
+    case SIGTERM:
+      return "term";
+    case SIGTTIN:
+      return "ttin";
+    case SIGTTOU:
+      return "ttou";
+    case SIGUSR1:
+      return "usr1";
+    case SIGUSR2:
+      return "usr2";
+    case SIGWINCH:
+      return "winch";
+    case SIGCHLD:
+      return "chld";
+    default:
+      return "unknown";
   }
 }
 
 std::string signal_full_name(int signal_number) {
   const char* abbreviation = ::sigabbrev_np(signal_number);
-  return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal_number);
+  return abbreviation ? std::string("SIG") + abbreviation
+                      : "signal " + std::to_string(signal_number);
 }
 
 }  // namespace monoceros::arbiter

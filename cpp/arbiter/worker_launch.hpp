@@ -11,8 +11,8 @@
 namespace monoceros::arbiter {
 
 struct WorkerLaunch {
-  int age = 0;      // spawn order, 1-based: the oldest worker has the smallest age
-  pid_t ppid = 0;   // the arbiter; the worker exits when its parent changes
+  int age = 0;     // spawn order, 1-based: the oldest worker has the smallest age
+  pid_t ppid = 0;  // the arbiter; the worker exits when its parent changes
   std::vector<net::Listener> listeners;
   util::Heartbeat heartbeat;
   // Shared by all workers of one arbiter: set by the first worker whose app fails to load, so

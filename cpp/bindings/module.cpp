@@ -34,7 +34,8 @@ T get(const nb::dict& settings, const char* key, T fallback) {
 std::vector<std::string> get_strings(const nb::dict& settings, const char* key) {
   std::vector<std::string> out;
   if (!settings.contains(key) || settings[key].is_none()) return out;
-  for (nb::handle item : settings[key]) out.push_back(nb::cast<std::string>(nb::str(item)));
+  for (nb::handle item : settings[key])
+    out.push_back(nb::cast<std::string>(nb::str(item)));
   return out;
 }
 
@@ -61,7 +62,8 @@ net::ListenSpec to_listen_spec(nb::handle address) {
 
 arbiter::ArbiterConfig to_arbiter_config(const nb::dict& settings) {
   arbiter::ArbiterConfig config;
-  for (nb::handle address : settings["bind"]) config.binds.push_back(to_listen_spec(address));
+  for (nb::handle address : settings["bind"])
+    config.binds.push_back(to_listen_spec(address));
   config.backlog = get<int>(settings, "backlog", 2048);
   config.workers = get<int>(settings, "workers", 1);
   config.timeout = get<double>(settings, "timeout", 30);
@@ -140,8 +142,7 @@ class PyWorkerLaunch {
   // True for the first worker that reports an app load failure: it prints the traceback,
   // the others stay quiet, so the operator sees it once.
   bool claim_load_error_report() {
-    return launch_.load_error_reported &&
-           (*launch_.load_error_reported)->exchange(1) == 0;
+    return launch_.load_error_reported && (*launch_.load_error_reported)->exchange(1) == 0;
   }
   arbiter::WorkerLaunch& launch() { return launch_; }
 

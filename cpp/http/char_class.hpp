@@ -10,10 +10,14 @@ namespace monoceros::http {
 namespace detail {
 constexpr std::array<bool, 256> make_tchar_table() {
   std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<unsigned char>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c)
+    table[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c)
+    table[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    table[static_cast<std::size_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+    table[static_cast<unsigned char>(c)] = true;
   return table;
 }
 
@@ -21,8 +25,10 @@ constexpr std::array<bool, 256> make_tchar_table() {
 constexpr std::array<bool, 256> make_field_value_table() {
   std::array<bool, 256> table{};
   table['\t'] = true;
-  for (int c = 0x20; c <= 0x7e; ++c) table[static_cast<std::size_t>(c)] = true;
-  for (int c = 0x80; c <= 0xff; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (int c = 0x20; c <= 0x7e; ++c)
+    table[static_cast<std::size_t>(c)] = true;
+  for (int c = 0x80; c <= 0xff; ++c)
+    table[static_cast<std::size_t>(c)] = true;
   return table;
 }
 }  // namespace detail

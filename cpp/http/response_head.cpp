@@ -8,8 +8,7 @@
 namespace monoceros::http {
 namespace {
 
-constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed",
-                                                   "Thu", "Fri", "Sat"};
+constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -20,7 +19,8 @@ char* put2(char* out, int value) noexcept {
 }
 
 char* put_text(char* out, std::string_view text) noexcept {
-  for (char c : text) *out++ = c;
+  for (char c : text)
+    *out++ = c;
   return out;
 }
 
@@ -65,14 +65,16 @@ void append_chunk_size(std::string& out, std::uint64_t size) {
     digits[count++] = "0123456789abcdef"[size & 0xf];
     size >>= 4;
   } while (size != 0);
-  while (count > 0) out.push_back(digits[--count]);
+  while (count > 0)
+    out.push_back(digits[--count]);
   out.append("\r\n");
 }
 
 bool is_hop_by_hop(std::string_view name) noexcept {
   constexpr std::array<std::string_view, 10> kDropped = {
-      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-      "trailers",   "transfer-encoding", "upgrade",      "server",              "date"};
+      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+      "te",         "trailers",   "transfer-encoding",  "upgrade",
+      "server",     "date"};
   for (std::string_view dropped : kDropped) {
     if (equals_ignore_case(name, dropped)) return true;
   }
@@ -97,7 +99,8 @@ void append_decimal(std::string& out, std::uint64_t value) {
     digits[count++] = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  while (count > 0) out.push_back(digits[--count]);
+  while (count > 0)
+    out.push_back(digits[--count]);
 }
 
 }  // namespace monoceros::http

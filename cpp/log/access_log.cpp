@@ -60,7 +60,9 @@ std::string basic_user(std::string_view authorization) {
   return colon == std::string::npos ? std::string() : decoded.substr(0, colon);
 }
 
-void append_number(std::string& out, long long value) { out += std::to_string(value); }
+void append_number(std::string& out, long long value) {
+  out += std::to_string(value);
+}
 
 }  // namespace
 
@@ -92,8 +94,8 @@ AccessLog::AccessLog(std::string_view format) {
       continue;
     }
     const std::size_t open = i + 1;
-    const std::size_t close = open < format.size() && format[open] == '(' ? format.find(')', open)
-                                                                          : std::string::npos;
+    const std::size_t close =
+        open < format.size() && format[open] == '(' ? format.find(')', open) : std::string::npos;
     if (close == std::string::npos) {  // not a mapping key: keep the text as it is
       literal.push_back(c);
       ++i;
@@ -112,7 +114,7 @@ AccessLog::AccessLog(std::string_view format) {
     Piece piece{Kind::atom, 0, {}};
     if (key.size() >= 3 && key.front() == '{' && key[key.size() - 2] == '}') {
       const char suffix = key.back();
-      piece.kind = suffix == 'i' ? Kind::request_header
+      piece.kind = suffix == 'i'   ? Kind::request_header
                    : suffix == 'o' ? Kind::response_header
                    : suffix == 'e' ? Kind::environ
                                    : Kind::literal;
@@ -164,10 +166,18 @@ void AccessLog::format(const AccessRecord& record, std::string& out) const {
     }
     const std::int64_t us = record.duration_us;
     switch (piece.atom) {
-      case 'h': append_or_dash(out, record.remote_addr); break;
-      case 'l': out.push_back('-'); break;
-      case 'u': append_or_dash(out, basic_user(record.authorization)); break;
-      case 't': out += access_time(std::time(nullptr)); break;
+      case 'h':
+        append_or_dash(out, record.remote_addr);
+        break;
+      case 'l':
+        out.push_back('-');
+        break;
+      case 'u':
+        append_or_dash(out, basic_user(record.authorization));
+        break;
+      case 't':
+        out += access_time(std::time(nullptr));
+        break;
       case 'r':
         append_escaped(out, record.method);
         out.push_back(' ');
@@ -175,18 +185,40 @@ void AccessLog::format(const AccessRecord& record, std::string& out) const {
         out.push_back(' ');
         append_escaped(out, record.protocol);
         break;
-      case 'm': append_escaped(out, record.method); break;
-      case 'U': append_escaped(out, record.path_info); break;
-      case 'q': append_escaped(out, record.query); break;
-      case 'H': append_escaped(out, record.protocol); break;
-      case 's': append_number(out, record.status); break;
+      case 'm':
+        append_escaped(out, record.method);
+        break;
+      case 'U':
+        append_escaped(out, record.path_info);
+        break;
+      case 'q':
+        append_escaped(out, record.query);
+        break;
+      case 'H':
+        append_escaped(out, record.protocol);
+        break;
+      case 's':
+        append_number(out, record.status);
+        break;
       case 'B':
-      case 'b': append_number(out, static_cast<long long>(record.bytes_sent)); break;
-      case 'f': append_or_dash(out, record.referer); break;
-      case 'a': append_or_dash(out, record.user_agent); break;
-      case 'T': append_number(out, us / 1'000'000); break;
-      case 'M': append_number(out, us / 1'000); break;
-      case 'D': append_number(out, us); break;
+      case 'b':
+        append_number(out, static_cast<long long>(record.bytes_sent));
+        break;
+      case 'f':
+        append_or_dash(out, record.referer);
+        break;
+      case 'a':
+        append_or_dash(out, record.user_agent);
+        break;
+      case 'T':
+        append_number(out, us / 1'000'000);
+        break;
+      case 'M':
+        append_number(out, us / 1'000);
+        break;
+      case 'D':
+        append_number(out, us);
+        break;
       case 'L': {
         char text[48];
         std::snprintf(text, sizeof text, "%lld.%06lld", static_cast<long long>(us / 1'000'000),
@@ -199,7 +231,9 @@ void AccessLog::format(const AccessRecord& record, std::string& out) const {
         append_number(out, record.pid);
         out.push_back('>');
         break;
-      default: out.push_back('-'); break;
+      default:
+        out.push_back('-');
+        break;
     }
   }
 }

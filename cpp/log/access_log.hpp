@@ -16,20 +16,20 @@ using AtomLookup = bool (*)(const void* context, std::string_view name, std::str
 
 // Everything an access line can show about one request, as views valid during format().
 struct AccessRecord {
-  std::string_view remote_addr;    // h
-  std::string_view method;         // m
-  std::string_view raw_uri;        // part of r
-  std::string_view protocol;       // H, e.g. "HTTP/1.1"
-  std::string_view path_info;      // U
-  std::string_view query;          // q
-  int status = 0;                  // s
-  std::uint64_t bytes_sent = 0;    // B, b
-  std::string_view referer;        // f
-  std::string_view user_agent;     // a
-  std::string_view authorization;  // source of u (Basic credentials)
-  std::int64_t duration_us = 0;    // T, M, D, L
-  int pid = 0;                     // p
-  const void* context = nullptr;   // handed to the lookups
+  std::string_view remote_addr;          // h
+  std::string_view method;               // m
+  std::string_view raw_uri;              // part of r
+  std::string_view protocol;             // H, e.g. "HTTP/1.1"
+  std::string_view path_info;            // U
+  std::string_view query;                // q
+  int status = 0;                        // s
+  std::uint64_t bytes_sent = 0;          // B, b
+  std::string_view referer;              // f
+  std::string_view user_agent;           // a
+  std::string_view authorization;        // source of u (Basic credentials)
+  std::int64_t duration_us = 0;          // T, M, D, L
+  int pid = 0;                           // p
+  const void* context = nullptr;         // handed to the lookups
   AtomLookup request_header = nullptr;   // {x}i
   AtomLookup response_header = nullptr;  // {x}o
   AtomLookup environ_value = nullptr;    // {x}e
@@ -49,8 +49,8 @@ class AccessLog {
   enum class Kind : std::uint8_t { literal, atom, request_header, response_header, environ };
   struct Piece {
     Kind kind;
-    char atom;          // for Kind::atom
-    std::string text;   // literal text, or the lower-cased {name}
+    char atom;         // for Kind::atom
+    std::string text;  // literal text, or the lower-cased {name}
   };
   std::vector<Piece> pieces_;
 };

@@ -31,11 +31,17 @@ std::string_view level_name(Level level) noexcept {
 
 }  // namespace
 
-void set_sink(Sink sink) noexcept { current_sink.store(sink ? sink : &write_to_stderr); }
+void set_sink(Sink sink) noexcept {
+  current_sink.store(sink ? sink : &write_to_stderr);
+}
 
-void set_threshold(Level level) noexcept { current_threshold.store(static_cast<int>(level)); }
+void set_threshold(Level level) noexcept {
+  current_threshold.store(static_cast<int>(level));
+}
 
-bool enabled(Level level) noexcept { return static_cast<int>(level) >= current_threshold.load(); }
+bool enabled(Level level) noexcept {
+  return static_cast<int>(level) >= current_threshold.load();
+}
 
 void write(Level level, std::string_view message) noexcept {
   if (!enabled(level)) return;
@@ -48,7 +54,8 @@ void write_to_stderr(Level level, std::string_view message) noexcept {
     const std::time_t now = std::time(nullptr);
     std::tm local{};
     ::localtime_r(&now, &local);
-    const std::size_t stamp_length = std::strftime(stamp, sizeof stamp, "[%Y-%m-%d %H:%M:%S %z]", &local);
+    const std::size_t stamp_length =
+        std::strftime(stamp, sizeof stamp, "[%Y-%m-%d %H:%M:%S %z]", &local);
     std::string line(stamp, stamp_length);
     line += " [" + std::to_string(::getpid()) + "] [";
     line += level_name(level);

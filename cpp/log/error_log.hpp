@@ -20,11 +20,21 @@ bool enabled(Level level) noexcept;
 
 void write(Level level, std::string_view message) noexcept;
 
-inline void debug(std::string_view message) noexcept { write(Level::debug, message); }
-inline void info(std::string_view message) noexcept { write(Level::info, message); }
-inline void warning(std::string_view message) noexcept { write(Level::warning, message); }
-inline void error(std::string_view message) noexcept { write(Level::error, message); }
-inline void critical(std::string_view message) noexcept { write(Level::critical, message); }
+inline void debug(std::string_view message) noexcept {
+  write(Level::debug, message);
+}
+inline void info(std::string_view message) noexcept {
+  write(Level::info, message);
+}
+inline void warning(std::string_view message) noexcept {
+  write(Level::warning, message);
+}
+inline void error(std::string_view message) noexcept {
+  write(Level::error, message);
+}
+inline void critical(std::string_view message) noexcept {
+  write(Level::critical, message);
+}
 
 // The default sink: "[2026-11-28 15:53:58 +0000] [pid] [INFO] message" on stderr.
 void write_to_stderr(Level level, std::string_view message) noexcept;

@@ -84,7 +84,8 @@ std::optional<std::string> AddressMatcher::assign(const std::vector<std::string>
       // A strict network: host bits must be zero, as Python's ip_network(strict=True) requires.
       Bytes masked = network.bytes;
       for (int bit = network.prefix_bits; bit < 128; ++bit) {
-        masked[static_cast<std::size_t>(bit / 8)] &= static_cast<std::uint8_t>(~(0x80 >> (bit % 8)));
+        masked[static_cast<std::size_t>(bit / 8)] &=
+            static_cast<std::uint8_t>(~(0x80 >> (bit % 8)));
       }
       if (masked != network.bytes) return raw;
     }

@@ -15,7 +15,8 @@ std::span<char> ByteBuffer::prepare(std::size_t min_space) {
     std::memmove(storage_.get(), storage_.get() + begin_, used);
   } else {
     std::size_t grown = capacity_ ? capacity_ : 4096;
-    while (grown - used < min_space) grown *= 2;
+    while (grown - used < min_space)
+      grown *= 2;
     auto bigger = std::make_unique_for_overwrite<char[]>(grown);
     if (used) std::memcpy(bigger.get(), storage_.get() + begin_, used);
     storage_ = std::move(bigger);

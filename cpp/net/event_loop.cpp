@@ -38,7 +38,8 @@ int EventLoop::wait(std::span<Ready> out, int timeout_ms) noexcept {
   const int capacity = static_cast<int>(out.size() < kMaxEvents ? out.size() : kMaxEvents);
   const int count = ::epoll_wait(epoll_fd_.get(), events, capacity, timeout_ms);
   if (count <= 0) return 0;
-  for (int i = 0; i < count; ++i) out[static_cast<std::size_t>(i)] = {events[i].data.ptr, events[i].events};
+  for (int i = 0; i < count; ++i)
+    out[static_cast<std::size_t>(i)] = {events[i].data.ptr, events[i].events};
   return count;
 }
 

@@ -14,8 +14,8 @@ inline constexpr std::uint32_t kReadable = EPOLLIN | EPOLLRDHUP;
 inline constexpr std::uint32_t kWritable = EPOLLOUT;
 
 struct Ready {
-  void* tag;              // what was registered with the descriptor
-  std::uint32_t events;   // EPOLL* bits
+  void* tag;             // what was registered with the descriptor
+  std::uint32_t events;  // EPOLL* bits
   bool readable() const noexcept { return events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR); }
   bool writable() const noexcept { return events & (EPOLLOUT | EPOLLHUP | EPOLLERR); }
 };

@@ -20,11 +20,11 @@ struct ListenSpec {
 
 struct Listener {
   util::unique_fd fd;
-  SocketAddress address;   // getsockname(): the real port when port 0 was asked for
-  std::string url;         // "http://127.0.0.1:8000", "unix:/run/app.sock"
-  std::string unix_path;   // set when we created a unix socket file (unlinked at shutdown)
-  std::string server_name; // environ SERVER_NAME ("" for unix sockets: taken from Host)
-  std::string server_port; // environ SERVER_PORT ("" for unix sockets)
+  SocketAddress address;    // getsockname(): the real port when port 0 was asked for
+  std::string url;          // "http://127.0.0.1:8000", "unix:/run/app.sock"
+  std::string unix_path;    // set when we created a unix socket file (unlinked at shutdown)
+  std::string server_name;  // environ SERVER_NAME ("" for unix sockets: taken from Host)
+  std::string server_port;  // environ SERVER_PORT ("" for unix sockets)
 };
 
 // How the spec is shown in errors, e.g. "('127.0.0.1', 8000)" or "/run/app.sock".

@@ -57,7 +57,8 @@ void OutQueue::pop_front() noexcept {
 }
 
 void OutQueue::clear() noexcept {
-  while (!segments_.empty()) pop_front();
+  while (!segments_.empty())
+    pop_front();
 }
 
 OutQueue::Flush OutQueue::flush_file(int socket_fd, Segment& segment) {

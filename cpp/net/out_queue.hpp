@@ -45,11 +45,11 @@ class OutQueue {
 
  private:
   struct Segment {
-    std::string owned;            // used when `borrowed` is null and it is not a file
+    std::string owned;  // used when `borrowed` is null and it is not a file
     const char* borrowed = nullptr;
-    std::uint64_t size = 0;       // total bytes of this segment
-    std::uint64_t sent = 0;       // bytes already written
-    int file_fd = -1;             // >= 0: a file range starting at file_offset
+    std::uint64_t size = 0;  // total bytes of this segment
+    std::uint64_t sent = 0;  // bytes already written
+    int file_fd = -1;        // >= 0: a file range starting at file_offset
     std::uint64_t file_offset = 0;
     void* owner = nullptr;
     ReleaseFn release = nullptr;

@@ -119,7 +119,8 @@ void write_access_record(const log::AccessLog& format, PyObject* sink, const Acc
 
   std::string line;
   format.format(record, line);
-  PyObject* text = PyUnicode_DecodeLatin1(line.data(), static_cast<Py_ssize_t>(line.size()), nullptr);
+  PyObject* text =
+      PyUnicode_DecodeLatin1(line.data(), static_cast<Py_ssize_t>(line.size()), nullptr);
   PyObject* outcome = text ? PyObject_CallOneArg(sink, text) : nullptr;
   if (!outcome) PyErr_WriteUnraisable(sink);
   Py_XDECREF(outcome);

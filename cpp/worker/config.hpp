@@ -14,9 +14,9 @@ namespace monoceros::worker {
 struct WorkerConfig {
   http::ParserOptions parser;
   std::vector<std::string> forwarded_allow_ips = {"127.0.0.1", "::1"};
-  int worker_connections = 1000;   // open connections per worker; accepting pauses beyond it
-  double timeout = 30;             // heartbeat period is timeout/2; also the idle limit while a
-                                   // request is read or a response waits for the client
+  int worker_connections = 1000;  // open connections per worker; accepting pauses beyond it
+  double timeout = 30;            // heartbeat period is timeout/2; also the idle limit while a
+                                  // request is read or a response waits for the client
   std::size_t body_memory_limit = 1 << 20;  // larger bodies are spooled to tmp_upload_dir
   std::string tmp_upload_dir;
   std::size_t output_high_water = 512 * 1024;  // pause the app's iterator above this

@@ -28,7 +28,9 @@ constexpr std::int64_t kLingerNs = 2'000'000'000;
 constexpr std::uint64_t kLingerMaxBytes = 1 << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-void release_python_object(void* owner) noexcept { Py_DECREF(static_cast<PyObject*>(owner)); }
+void release_python_object(void* owner) noexcept {
+  Py_DECREF(static_cast<PyObject*>(owner));
+}
 
 std::int64_t timeout_ns(const WorkerConfig& config) {
   return config.timeout > 0 ? util::seconds_to_ns(config.timeout) : 0;
@@ -76,7 +78,8 @@ void Connection::close_client_socket() noexcept {
   // it alive would keep the connection open after we close ours. Close it with the request.
   PyObject *type, *value, *traceback;
   PyErr_Fetch(&type, &value, &traceback);
-  wsgi::PyRef outcome = wsgi::PyRef::steal(PyObject_CallMethod(client_socket_.get(), "close", nullptr));
+  wsgi::PyRef outcome =
+      wsgi::PyRef::steal(PyObject_CallMethod(client_socket_.get(), "close", nullptr));
   if (!outcome) PyErr_Clear();
   PyErr_Restore(type, value, traceback);
   client_socket_.reset();
@@ -346,8 +349,7 @@ Step Connection::start_closing() {
   // Bytes the client sent beyond the request (or still in flight) would make close() send a
   // reset that can destroy the response before the client reads it: half-close and linger.
   int pending = 0;
-  const bool unread =
-      unread_input_ || (::ioctl(fd_.get(), FIONREAD, &pending) == 0 && pending > 0);
+  const bool unread = unread_input_ || (::ioctl(fd_.get(), FIONREAD, &pending) == 0 && pending > 0);
   if (!unread && out_.empty()) return Step::close;
   phase_ = Phase::closing;
   if (!out_.empty()) {
@@ -398,7 +400,9 @@ Step Connection::reject(http::ParseError error) {
   return half_close();
 }
 
-void Connection::queue(std::string bytes) { out_.push_owned(std::move(bytes)); }
+void Connection::queue(std::string bytes) {
+  out_.push_owned(std::move(bytes));
+}
 
 void Connection::queue_borrowed(PyObject* owner, std::string_view data) {
   Py_INCREF(owner);

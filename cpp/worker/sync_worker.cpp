@@ -130,7 +130,8 @@ bool SyncWorker::settle(Connection* connection, Step step) {
 }
 
 bool SyncWorker::accept_from(ListenerSlot& slot) {
-  for (int accepted = 0; accepted < kAcceptsPerWakeup && accepting_ && !shutting_down_; ++accepted) {
+  for (int accepted = 0; accepted < kAcceptsPerWakeup && accepting_ && !shutting_down_;
+       ++accepted) {
     if (static_cast<int>(connections_.size()) >= config_.worker_connections) {
       pause_accepting();
       return true;
@@ -197,7 +198,8 @@ void SyncWorker::begin_shutdown() {
   for (auto& [raw, owned] : connections_) {
     if (raw->idle()) idle.push_back(raw);
   }
-  for (Connection* connection : idle) close_connection(connection);
+  for (Connection* connection : idle)
+    close_connection(connection);
 }
 
 void SyncWorker::expire_connections() {
@@ -206,7 +208,8 @@ void SyncWorker::expire_connections() {
   for (auto& [raw, owned] : connections_) {
     if (raw->expired(now)) expired.push_back(raw);
   }
-  for (Connection* connection : expired) close_connection(connection);
+  for (Connection* connection : expired)
+    close_connection(connection);
 }
 
 }  // namespace monoceros::worker

@@ -52,13 +52,26 @@ PyObject* intern(const char* text) {
 
 void init_keys() {
   if (keys.request_method) return;
-  keys = Keys{intern("REQUEST_METHOD"),  intern("QUERY_STRING"),   intern("RAW_URI"),
-              intern("SERVER_PROTOCOL"), intern("PATH_INFO"),      intern("SCRIPT_NAME"),
-              intern("wsgi.url_scheme"), intern("wsgi.input"),     intern("wsgi.early_hints"),
-              intern("gunicorn.socket"), intern("REMOTE_ADDR"),    intern("REMOTE_PORT"),
-              intern("SERVER_NAME"),     intern("SERVER_PORT"),    intern("CONTENT_TYPE"),
-              intern("CONTENT_LENGTH"),  intern("HTTP/1.0"),       intern("HTTP/1.1"),
-              intern("http"),            intern("https")};
+  keys = Keys{intern("REQUEST_METHOD"),
+              intern("QUERY_STRING"),
+              intern("RAW_URI"),
+              intern("SERVER_PROTOCOL"),
+              intern("PATH_INFO"),
+              intern("SCRIPT_NAME"),
+              intern("wsgi.url_scheme"),
+              intern("wsgi.input"),
+              intern("wsgi.early_hints"),
+              intern("gunicorn.socket"),
+              intern("REMOTE_ADDR"),
+              intern("REMOTE_PORT"),
+              intern("SERVER_NAME"),
+              intern("SERVER_PORT"),
+              intern("CONTENT_TYPE"),
+              intern("CONTENT_LENGTH"),
+              intern("HTTP/1.0"),
+              intern("HTTP/1.1"),
+              intern("http"),
+              intern("https")};
 }
 
 PyObject* latin1(std::string_view text) {
@@ -117,13 +130,16 @@ EnvironBuilder::EnvironBuilder(const EnvironSettings& settings) : settings_(sett
   put_constant(base, "SERVER_SOFTWARE", latin1(settings_.server_software));
   put_constant(base, "SCRIPT_NAME", latin1(settings_.script_name));
   PyRef socket_module = PyRef::steal(PyImport_ImportModule("socket"));
-  if (socket_module) socket_class_ = PyRef::steal(PyObject_GetAttrString(socket_module.get(), "socket"));
+  if (socket_module)
+    socket_class_ = PyRef::steal(PyObject_GetAttrString(socket_module.get(), "socket"));
   if (!socket_class_) throw std::runtime_error("cannot import socket.socket");
 }
 
 EnvironBuilder::~EnvironBuilder() {
-  for (auto& entry : header_keys_) Py_DECREF(entry.second);
-  for (auto& entry : methods_) Py_DECREF(entry.second);
+  for (auto& entry : header_keys_)
+    Py_DECREF(entry.second);
+  for (auto& entry : methods_)
+    Py_DECREF(entry.second);
   Py_XDECREF(settings_.errors);
 }
 
@@ -133,7 +149,8 @@ PyObject* EnvironBuilder::header_key(std::string_view name) {
     return Py_NewRef(found->second);
   }
   const std::string text = environ_key_text(name);
-  PyObject* key = PyUnicode_DecodeLatin1(text.data(), static_cast<Py_ssize_t>(text.size()), nullptr);
+  PyObject* key =
+      PyUnicode_DecodeLatin1(text.data(), static_cast<Py_ssize_t>(text.size()), nullptr);
   if (!key) return nullptr;
   PyUnicode_InternInPlace(&key);
   if (header_keys_.size() < kMaxCachedKeys) header_keys_.emplace(scratch_, Py_NewRef(key));
@@ -142,7 +159,8 @@ PyObject* EnvironBuilder::header_key(std::string_view name) {
 
 PyObject* EnvironBuilder::method_value(std::string_view method) {
   scratch_.assign(method);
-  if (auto found = methods_.find(scratch_); found != methods_.end()) return Py_NewRef(found->second);
+  if (auto found = methods_.find(scratch_); found != methods_.end())
+    return Py_NewRef(found->second);
   PyObject* value = latin1(method);
   if (value && methods_.size() < 64) {
     PyUnicode_InternInPlace(&value);

@@ -17,11 +17,11 @@
 namespace monoceros::wsgi {
 
 struct EnvironSettings {
-  bool multiprocess = false;   // wsgi.multiprocess: workers > 1
-  bool multithread = false;    // wsgi.multithread
-  PyObject* errors = nullptr;  // wsgi.errors (borrowed; the builder keeps a reference)
-  std::string server_software;       // SERVER_SOFTWARE, e.g. "monoceros/0.1.0"
-  std::string script_name;           // the process's SCRIPT_NAME environment variable
+  bool multiprocess = false;    // wsgi.multiprocess: workers > 1
+  bool multithread = false;     // wsgi.multithread
+  PyObject* errors = nullptr;   // wsgi.errors (borrowed; the builder keeps a reference)
+  std::string server_software;  // SERVER_SOFTWARE, e.g. "monoceros/0.1.0"
+  std::string script_name;      // the process's SCRIPT_NAME environment variable
   // secure_scheme_headers: upper-case name -> value meaning https (trusted peers only).
   std::vector<std::pair<std::string, std::string>> secure_scheme_headers;
 };
@@ -33,8 +33,8 @@ struct ConnectionFacts {
   std::string_view server_name;  // listener address, or the socket path for unix listeners
   std::string_view server_port;  // "" for unix listeners (Host decides)
   bool unix_listener = false;
-  bool peer_trusted = false;     // peer in forwarded_allow_ips
-  int fd = -1;                   // the client socket, for gunicorn.socket
+  bool peer_trusted = false;  // peer in forwarded_allow_ips
+  int fd = -1;                // the client socket, for gunicorn.socket
   int family = 0;
 };
 
@@ -51,9 +51,8 @@ class EnvironBuilder {
   // Python error set.
   // `client_socket` receives the gunicorn.socket object: the caller closes it when the
   // request ends, so the descriptor it duplicates cannot keep the connection open.
-  PyObject* build(const http::Request& request, const ConnectionFacts& connection,
-                  PyObject* input, PyObject* early_hints, PyRef& client_socket,
-                  http::ParseError& rejected);
+  PyObject* build(const http::Request& request, const ConnectionFacts& connection, PyObject* input,
+                  PyObject* early_hints, PyRef& client_socket, http::ParseError& rejected);
 
  private:
   PyObject* header_key(std::string_view name);

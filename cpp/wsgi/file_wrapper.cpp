@@ -8,8 +8,7 @@ namespace monoceros::wsgi {
 namespace {
 
 struct FileWrapperObject {
-  PyObject_HEAD
-  PyObject* filelike;
+  PyObject_HEAD PyObject* filelike;
   Py_ssize_t block_size;
 };
 
@@ -78,12 +77,11 @@ PyMethodDef wrapper_methods[] = {
     {"close", wrapper_close, METH_NOARGS, "Close the wrapped file if it has close()."},
     {nullptr, nullptr, 0, nullptr}};
 
-PyMemberDef wrapper_members[] = {
-    {const_cast<char*>("filelike"), T_OBJECT_EX, offsetof(FileWrapperObject, filelike), READONLY,
-     nullptr},
-    {const_cast<char*>("blksize"), T_PYSSIZET, offsetof(FileWrapperObject, block_size), READONLY,
-     nullptr},
-    {nullptr, 0, 0, 0, nullptr}};
+PyMemberDef wrapper_members[] = {{const_cast<char*>("filelike"), T_OBJECT_EX,
+                                  offsetof(FileWrapperObject, filelike), READONLY, nullptr},
+                                 {const_cast<char*>("blksize"), T_PYSSIZET,
+                                  offsetof(FileWrapperObject, block_size), READONLY, nullptr},
+                                 {nullptr, 0, 0, 0, nullptr}};
 
 PyType_Slot wrapper_slots[] = {
     {Py_tp_new, reinterpret_cast<void*>(wrapper_new)},
@@ -110,7 +108,9 @@ bool init_file_wrapper_type(PyObject* module) {
   return PyModule_AddObject(module, "FileWrapper", type) == 0;
 }
 
-PyObject* file_wrapper_type() noexcept { return reinterpret_cast<PyObject*>(wrapper_type); }
+PyObject* file_wrapper_type() noexcept {
+  return reinterpret_cast<PyObject*>(wrapper_type);
+}
 
 bool unwrap_file_wrapper(PyObject* result, PyObject** filelike, Py_ssize_t* block_size) noexcept {
   if (Py_TYPE(result) != wrapper_type) return false;

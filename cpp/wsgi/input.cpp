@@ -9,14 +9,15 @@ namespace monoceros::wsgi {
 namespace {
 
 struct InputObject {
-  PyObject_HEAD
-  RequestBody* body;  // owned; null for an empty body
+  PyObject_HEAD RequestBody* body;  // owned; null for an empty body
   std::uint64_t position;
 };
 
 PyTypeObject* input_type = nullptr;
 
-std::uint64_t body_size(const InputObject* self) { return self->body ? self->body->size() : 0; }
+std::uint64_t body_size(const InputObject* self) {
+  return self->body ? self->body->size() : 0;
+}
 
 // The optional size argument of read/readline: None, absent or negative mean "no limit".
 bool parse_size(PyObject* const* args, Py_ssize_t nargs, const char* name, long long& size) {
@@ -41,8 +42,8 @@ PyObject* take(InputObject* self, std::uint64_t end) {
   const auto length = static_cast<Py_ssize_t>(end - start);
   PyObject* result = PyBytes_FromStringAndSize(nullptr, length);
   if (!result || length == 0) return result;
-  const long got = self->body->read_at(start, PyBytes_AS_STRING(result),
-                                       static_cast<std::size_t>(length));
+  const long got =
+      self->body->read_at(start, PyBytes_AS_STRING(result), static_cast<std::size_t>(length));
   if (got != length) {
     Py_DECREF(result);
     PyErr_SetString(PyExc_OSError, "could not read the spooled request body");
@@ -114,8 +115,8 @@ void input_dealloc(PyObject* object) {
 }
 
 PyMethodDef input_methods[] = {
-    {"read", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(input_read)),
-     METH_FASTCALL, "read(size=-1) -> bytes: up to size bytes, or the rest of the body."},
+    {"read", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(input_read)), METH_FASTCALL,
+     "read(size=-1) -> bytes: up to size bytes, or the rest of the body."},
     {"readline", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(input_readline)),
      METH_FASTCALL, "readline(size=-1) -> bytes: the next line, including its newline."},
     {"readlines", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(input_readlines)),
@@ -127,11 +128,12 @@ PyType_Slot input_slots[] = {
     {Py_tp_iter, reinterpret_cast<void*>(PyObject_SelfIter)},
     {Py_tp_iternext, reinterpret_cast<void*>(input_iternext)},
     {Py_tp_methods, input_methods},
-    {Py_tp_doc, const_cast<char*>("The request body (wsgi.input), fully received before the app runs.")},
+    {Py_tp_doc,
+     const_cast<char*>("The request body (wsgi.input), fully received before the app runs.")},
     {0, nullptr}};
 
-PyType_Spec input_spec = {"monoceros._core.InputStream", sizeof(InputObject), 0,
-                          Py_TPFLAGS_DEFAULT, input_slots};
+PyType_Spec input_spec = {"monoceros._core.InputStream", sizeof(InputObject), 0, Py_TPFLAGS_DEFAULT,
+                          input_slots};
 
 }  // namespace
 

@@ -73,8 +73,8 @@ long RequestBody::read_at(std::uint64_t offset, char* out, std::size_t count) co
   }
   std::size_t done = 0;
   while (done < count) {
-    const ssize_t got = ::pread(file_.get(), out + done, count - done,
-                                static_cast<off_t>(offset + done));
+    const ssize_t got =
+        ::pread(file_.get(), out + done, count - done, static_cast<off_t>(offset + done));
     if (got < 0) {
       if (errno == EINTR) continue;
       return -1;

@@ -34,10 +34,11 @@ void report_pending(const ResponseSettings& settings, std::string_view message) 
   PyErr_NormalizeException(&type, &value, &traceback);
   if (value && traceback) PyException_SetTraceback(value, traceback);
   if (settings.report_exception && value) {
-    PyObject* text = PyUnicode_DecodeLatin1(message.data(), static_cast<Py_ssize_t>(message.size()),
-                                            "replace");
+    PyObject* text =
+        PyUnicode_DecodeLatin1(message.data(), static_cast<Py_ssize_t>(message.size()), "replace");
     PyObject* outcome =
-        text ? PyObject_CallFunctionObjArgs(settings.report_exception, text, value, nullptr) : nullptr;
+        text ? PyObject_CallFunctionObjArgs(settings.report_exception, text, value, nullptr)
+             : nullptr;
     if (!outcome) PyErr_WriteUnraisable(settings.report_exception);
     Py_XDECREF(outcome);
     Py_XDECREF(text);
@@ -47,7 +48,9 @@ void report_pending(const ResponseSettings& settings, std::string_view message) 
   Py_XDECREF(traceback);
 }
 
-bool status_is_bodyless(int code) { return http::status_forbids_body(code); }
+bool status_is_bodyless(int code) {
+  return http::status_forbids_body(code);
+}
 
 }  // namespace
 
@@ -58,7 +61,9 @@ Response::Response(const ResponseSettings& settings, http::HttpDate& date,
   if (start_response_) early_hints_ = PyRef::steal(bound_early_hints(start_response_.get()));
 }
 
-Response::~Response() { complete(); }
+Response::~Response() {
+  complete();
+}
 
 Response::Progress Response::run(PyObject* app, PyObject* environ) {
   if (!start_response_ || !early_hints_) return fail();
@@ -82,7 +87,9 @@ Response::Progress Response::run(PyObject* app, PyObject* environ) {
   return pump();
 }
 
-Response::Progress Response::resume() { return iterator_ ? pump() : Progress::finished; }
+Response::Progress Response::resume() {
+  return iterator_ ? pump() : Progress::finished;
+}
 
 Response::Progress Response::pump() {
   for (;;) {
@@ -138,8 +145,9 @@ Response::Progress Response::send_file(PyObject* filelike) {
   }
   if (!require_started()) return fail();
   const auto file_size = static_cast<std::uint64_t>(info.st_size);
-  const std::uint64_t available =
-      file_size > static_cast<std::uint64_t>(offset) ? file_size - static_cast<std::uint64_t>(offset) : 0;
+  const std::uint64_t available = file_size > static_cast<std::uint64_t>(offset)
+                                      ? file_size - static_cast<std::uint64_t>(offset)
+                                      : 0;
   if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(available);
   send_head();
   std::uint64_t length = available;
@@ -179,7 +187,8 @@ Response::Progress Response::fail() {
   status_ = "500 Internal Server Error";
   headers_.clear();
   headers_sent_ = true;
-  output_.queue(http::error_response(500, "Internal Server Error", "", date_.now(), settings_.server));
+  output_.queue(
+      http::error_response(500, "Internal Server Error", "", date_.now(), settings_.server));
   return output_.flush() ? Progress::finished : Progress::failed;
 }
 

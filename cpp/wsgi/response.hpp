@@ -35,8 +35,8 @@ class ResponseOutput {
 
 // Fixed for the life of a worker.
 struct ResponseSettings {
-  std::string server = "monoceros";   // the Server header
-  bool sendfile = true;               // --no-sendfile turns it off
+  std::string server = "monoceros";      // the Server header
+  bool sendfile = true;                  // --no-sendfile turns it off
   PyObject* report_exception = nullptr;  // callable(message, exception): logs a traceback
 };
 
@@ -113,7 +113,7 @@ class Response {
   PyRef result_;
   PyRef iterator_;
 
-  bool started_ = false;        // start_response was called
+  bool started_ = false;  // start_response was called
   bool headers_sent_ = false;
   bool chunked_ = false;
   bool must_close_ = false;

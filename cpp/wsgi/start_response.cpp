@@ -8,8 +8,7 @@ namespace monoceros::wsgi {
 namespace {
 
 struct StartResponseObject {
-  PyObject_HEAD
-  Response* owner;  // null once the response has completed
+  PyObject_HEAD Response* owner;  // null once the response has completed
 };
 
 PyTypeObject* start_response_type = nullptr;
@@ -64,8 +63,8 @@ PyType_Slot start_response_slots[] = {
     {Py_tp_doc, const_cast<char*>("start_response(status, headers, exc_info=None) -> write")},
     {0, nullptr}};
 
-PyType_Spec start_response_spec = {"monoceros._core.StartResponse", sizeof(StartResponseObject),
-                                   0, Py_TPFLAGS_DEFAULT, start_response_slots};
+PyType_Spec start_response_spec = {"monoceros._core.StartResponse", sizeof(StartResponseObject), 0,
+                                   Py_TPFLAGS_DEFAULT, start_response_slots};
 
 }  // namespace
 

@@ -67,25 +67,25 @@ inline int run_all(int argc, char** argv) {
 #define MONO_CONCAT_INNER(a, b) a##b
 #define MONO_CONCAT(a, b) MONO_CONCAT_INNER(a, b)
 
-#define TEST(name)                                                                      \
-  static void MONO_CONCAT(test_body_, name)();                                          \
-  static const ::monoceros::testing::Registrar MONO_CONCAT(test_registrar_, name){#name, \
-                                                           MONO_CONCAT(test_body_, name)}; \
+#define TEST(name)                                                                 \
+  static void MONO_CONCAT(test_body_, name)();                                     \
+  static const ::monoceros::testing::Registrar MONO_CONCAT(test_registrar_, name){ \
+      #name, MONO_CONCAT(test_body_, name)};                                       \
   static void MONO_CONCAT(test_body_, name)()
 
-#define CHECK(condition)                                                         \
-  do {                                                                           \
+#define CHECK(condition)                                                          \
+  do {                                                                            \
     if (!(condition)) ::monoceros::testing::fail(__FILE__, __LINE__, #condition); \
   } while (0)
 
-#define CHECK_EQ(actual, expected)                                                           \
-  do {                                                                                       \
-    const auto& mono_actual = (actual);                                                      \
-    const auto& mono_expected = (expected);                                                  \
-    if (!(mono_actual == mono_expected)) {                                                   \
-      ::monoceros::testing::fail(__FILE__, __LINE__,                                         \
-                                 std::string(#actual " == " #expected "; got ") +            \
-                                     ::monoceros::testing::show(mono_actual) + " vs " +      \
-                                     ::monoceros::testing::show(mono_expected));             \
-    }                                                                                        \
+#define CHECK_EQ(actual, expected)                                                      \
+  do {                                                                                  \
+    const auto& mono_actual = (actual);                                                 \
+    const auto& mono_expected = (expected);                                             \
+    if (!(mono_actual == mono_expected)) {                                              \
+      ::monoceros::testing::fail(__FILE__, __LINE__,                                    \
+                                 std::string(#actual " == " #expected "; got ") +       \
+                                     ::monoceros::testing::show(mono_actual) + " vs " + \
+                                     ::monoceros::testing::show(mono_expected));        \
+    }                                                                                   \
   } while (0)
