@@ -73,10 +73,15 @@ bool Arbiter::start() {
     }
     listeners_.push_back(std::move(*listener));
   }
+  // One line for all listeners, comma-separated, as gunicorn prints it.
+  std::string urls;
   for (const net::Listener& listener : listeners_) {
-    log::info("Listening at: " + listener.url + " (" + pid_text(pid_) + ")");
+    if (!urls.empty()) urls += ',';
+    urls += listener.url;
   }
+  log::info("Listening at: " + urls + " (" + pid_text(pid_) + ")");
   log::info("Using worker: " + config_.worker_class);
+  log::debug("Arbiter booted");
   return true;
 }
 
@@ -222,6 +227,10 @@ void Arbiter::murder_workers() {
 void Arbiter::manage_workers() {
   while (static_cast<int>(workers_.size()) < num_workers_)
     spawn_worker();
+  if (static_cast<int>(workers_.size()) != logged_worker_count_) {
+    logged_worker_count_ = static_cast<int>(workers_.size());
+    log::debug(std::to_string(logged_worker_count_) + " workers");
+  }
   const int excess = static_cast<int>(workers_.size()) - num_workers_;
   if (excess <= 0) return;
   // Retire the oldest first, as gunicorn does; they leave the table when reaped.

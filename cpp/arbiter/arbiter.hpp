@@ -78,6 +78,7 @@ class Arbiter {
   pid_t pid_ = 0;
   int num_workers_ = 1;
   int worker_age_ = 0;
+  int logged_worker_count_ = -1;
   bool stopping_ = false;
   std::optional<SignalQueue> signals_;
   std::vector<net::Listener> listeners_;

@@ -114,8 +114,10 @@ void python_error_sink(log::Level level, std::string_view message) noexcept {
     // A pending exception (e.g. SystemExit on its way out) must survive a log call.
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    result = PyObject_CallFunction(callable, "is#", static_cast<int>(level), message.data(),
-                                   static_cast<Py_ssize_t>(message.size()));
+    PyObject* text =
+        PyUnicode_DecodeUTF8(message.data(), static_cast<Py_ssize_t>(message.size()), "replace");
+    result = text ? PyObject_CallFunction(callable, "iO", static_cast<int>(level), text) : nullptr;
+    Py_XDECREF(text);
     if (!result) PyErr_Clear();
     PyErr_Restore(type, value, traceback);
   }

@@ -264,6 +264,10 @@ Step Connection::dispatch() {
   response_produced_ = false;
   set_interest(0);  // one request per connection: nothing more is read
   request_start_ns_ = util::monotonic_ns();
+  // gunicorn's default pre_request hook logs each request at debug level.
+  if (log::enabled(log::Level::debug)) {
+    log::debug(std::string(request_.method) + " " + std::string(request_.path));
+  }
 
   wsgi::RequestFacts facts;
   facts.version_minor = request_.version_major > 1 ? 1 : request_.version_minor;

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from monoceros import __version__, _core
+from monoceros.config import SETTINGS
 from monoceros.loader import AppImportError, load_wsgi_app, prepare_environment
 from monoceros.logging import WSGIErrors, access_logger, error_logger, reopen_files, setup_logging
 
@@ -26,6 +27,9 @@ def run(cfg: Any) -> int:
     setup_logging(cfg)
     log = error_logger()
     _core.set_error_logger(log.log, log.getEffectiveLevel())
+    if log.isEnabledFor(10):  # logging.DEBUG; gunicorn shows the resolved settings
+        lines = (f"  {s.name}: {cfg.get(s.name)}" for s in sorted(SETTINGS, key=lambda s: s.name))
+        log.debug("Current configuration:\n%s", "\n".join(lines))
     prepare_environment(cfg)
 
     app = None
