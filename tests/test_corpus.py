@@ -6,8 +6,10 @@ random splits); all must give the same result. The server is `python -m $MONOCER
 (`monoceros` by default, or `gunicorn`), serving tests/apps/echo_app.py. One server is started
 per distinct configuration and reused by every case and mode that needs it.
 
-The corpus expectations are the contract for monoceros. Where gunicorn disagrees with them, the
-case is listed in GUNICORN_DIFFERENCES and skipped only when the server under test is gunicorn.
+The corpus expectations are the contract for monoceros, except the few cases in
+MONOCEROS_DIFFERENCES where the strictness checklist overrides them (each also a row of
+docs/differences.md); there the test asserts monoceros's own answer. Where gunicorn disagrees
+with the corpus, the case is listed in GUNICORN_DIFFERENCES and skipped only for gunicorn.
 """
 
 from __future__ import annotations
@@ -63,6 +65,45 @@ GUNICORN_DIFFERENCES: dict[str, str] = {
         "'example.com' as a scheme); the corpus expects 'example.com:443'"
     ),
 }
+
+
+# Cases where monoceros deliberately answers differently from the corpus, following the
+# strictness checklist (../shared/http-conformance.md) where it and gunicorn disagree. Each is a
+# row of docs/differences.md. Value: (the status monoceros sends, why).
+MONOCEROS_DIFFERENCES: dict[str, tuple[int, str]] = {
+    "valid/009": (
+        400,
+        "Transfer-Encoding together with Content-Length is rejected, never resolved "
+        "(checklist D9/E4, RFC 9112 §6.3)",
+    ),
+    "valid/027": (
+        400,
+        "raw bytes >= 0x80 in the request-target are rejected (checklist A9, RFC 9112 §3.2)",
+    ),
+    "invalid/version_02": (
+        505,
+        "a well-formed HTTP/2.0 version in an HTTP/1.x request line gets 505 HTTP Version Not "
+        "Supported (checklist B2, RFC 9110 §15.6.6), not 400",
+    ),
+}
+
+
+def _deliberate_status(case: Case) -> int | None:
+    if SERVER != "monoceros" or case.id not in MONOCEROS_DIFFERENCES:
+        return None
+    return MONOCEROS_DIFFERENCES[case.id][0]
+
+
+def _assert_rejected(result: Exchange, status: int, why: str) -> None:
+    """The server answered `status` with Connection: close, closed, and never reached the app."""
+    response = result.response
+    assert response is not None, f"no response\n{why}"
+    assert response.echo() is None, f"the app was reached\n{why}"
+    assert response.status == status, why
+    assert response.has_connection_close(), f"no Connection: close\n{why}"
+    assert response.complete, f"truncated error response\n{why}"
+    assert result.closed, f"server did not close the connection\n{why}"
+    assert result.extra == b"", f"bytes after the first response\n{why}"
 
 
 def _server_flags(case: Case) -> tuple[str, ...]:
@@ -138,8 +179,14 @@ def test_valid(case: Case, mode: str, servers: ServerPool) -> None:
     event) extend this replay to every request of the case, in order, on one connection.
     """
     server = _server_for(case, servers)
-    result = _replay(case, mode, server, half_close=ends_mid_body(case))
+    deliberate = _deliberate_status(case)
+    result = _replay(
+        case, mode, server, half_close=ends_mid_body(case), wait_close=deliberate is not None
+    )
     why = _explain(case, mode, server, result)
+    if deliberate is not None:
+        _assert_rejected(result, deliberate, why)
+        return
     response = result.response
     assert response is not None, f"no response\n{why}"
     assert response.status == 200, why
@@ -160,6 +207,10 @@ def test_invalid(case: Case, mode: str, servers: ServerPool) -> None:
     half_close = case.status is None or case.error in ENDS_MID_MESSAGE
     result = _replay(case, mode, server, half_close=half_close, wait_close=True)
     why = _explain(case, mode, server, result)
+    deliberate = _deliberate_status(case)
+    if deliberate is not None:
+        _assert_rejected(result, deliberate, why)
+        return
     response = result.response
     if response is not None:
         assert response.echo() is None, f"the app was reached\n{why}"

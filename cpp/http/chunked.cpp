@@ -241,40 +241,37 @@ ParseError ChunkedDecoder::take_trailer_line() {
   const std::size_t size = line_.size();
   // RFC 9112 §2.2: CRLF only; "0\r\n\n" and other bare LFs are refused (F11).
   if (size < 2 || line_[size - 2] != '\r') return ParseError::invalid_trailer;
-  const std::string_view content(line_.data(), size - 2);
   trailer_bytes_ += size;
-
-  if (!content.empty() && is_ows(content.front())) {
+  const bool continuation = is_ows(line_.front());
+  if (continuation && (trailer_fields_ == 0 || !options.permit_obsolete_folding)) {
     // RFC 9112 §5.2: obs-fold, only with permit_obsolete_folding and after a field.
-    if (trailer_fields_ == 0 || !options.permit_obsolete_folding)
-      return ParseError::invalid_trailer;
-    std::string_view piece;
-    if (grammar::split_continuation_line(content, piece) != ParseError::none) {
-      return ParseError::invalid_trailer;
-    }
+    return ParseError::invalid_trailer;
+  }
+  if (!continuation && trailer_fields_ >= limits.fields) return ParseError::invalid_trailer;
+  // The same field-line grammar as the request head (RFC 9112 §7.1.2).
+  grammar::FieldLine field;
+  ParseError error = ParseError::none;
+  if (grammar::scan_field_line(line_, size, continuation, options.strip_header_spaces, field,
+                               error) != grammar::LineStatus::complete ||
+      field.length != size) {
+    return ParseError::invalid_trailer;
+  }
+  if (continuation) {
     field_bytes_ += size;
     if (last_trailer_kept_) {
       std::string& value = trailers_.back().second;
       value.push_back(' ');
-      value.append(piece);
+      value.append(field.value);
     }
     return ParseError::none;
   }
-
-  if (trailer_fields_ >= limits.fields) return ParseError::invalid_trailer;
-  std::string_view name;
-  std::string_view value;
-  if (grammar::split_field_line(content, options.strip_header_spaces, name, value) !=
-      ParseError::none) {
-    return ParseError::invalid_trailer;
-  }
-  if (is_forbidden_trailer(name)) return ParseError::invalid_trailer;
+  if (is_forbidden_trailer(field.name)) return ParseError::invalid_trailer;
   ++trailer_fields_;
   field_bytes_ = size;
   // gunicorn's underscore policy applies to trailers too; trailers never carry forwarder
   // fields (they cannot be trusted for routing), so only header_map decides.
   bool keep = true;
-  if (std::memchr(name.data(), '_', name.size()) != nullptr) {
+  if (field.name_has_underscore) {
     switch (options.header_map) {
       case UnderscoreHeaders::drop:
         keep = false;
@@ -286,7 +283,7 @@ ParseError ChunkedDecoder::take_trailer_line() {
     }
   }
   last_trailer_kept_ = keep;
-  if (keep) trailers_.emplace_back(std::string(name), std::string(value));
+  if (keep) trailers_.emplace_back(std::string(field.name), std::string(field.value));
   return ParseError::none;
 }
 

@@ -1,10 +1,11 @@
 // parse_request: the strict HTTP/1.1 request-head parser (RFC 9112 §2-§6, RFC 9110 §5-§7).
 //
-// Shape: one pass over the head, line by line. The request-line is validated octet by octet so
-// garbage fails at once; each field line is found with memchr inside a window sized by the
-// limits, then validated whole. Every decision depends only on the octets before the point where
-// it is made, so splitting the input differently never changes the outcome, only when it comes.
-// Cross-field rules (Host, Content-Length, Transfer-Encoding, ...) run after the last line.
+// Shape: one pass over the head, line by line, each line validated as it is read (wide scans for
+// the long runs: target and values), inside a window the limits size. Every decision depends only
+// on the octets before the point where it is made, so splitting the input differently never
+// changes the outcome, only when it comes. Cross-field rules (Host, Content-Length,
+// Transfer-Encoding, ...) run after the last line. On a partial head, Request::resume records the
+// incomplete line so the next call looks at new octets only (memchr for its LF) until it is whole.
 #include "http/parser.hpp"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "http/framing.hpp"
 #include "http/host.hpp"
 #include "http/limits.hpp"
+#include "http/wide_scan.hpp"
 
 namespace monoceros::http {
 namespace {
@@ -76,8 +78,7 @@ Step scan_request_line(const char* b, std::size_t n, std::size_t start, std::siz
   // RFC 9112 §3.2: the request-target holds no whitespace, CTL, DEL or octet >= 0x80; we do not
   // try to repair it (checklist A4, A9).
   line.target_begin = i;
-  while (i < stop && has(b[i], grammar::k_target))
-    ++i;
+  i = grammar::wide::find_target_end(b, i, stop);
   if (i == n) return Step::partial;
   if (too_long(i)) return fail(ParseError::request_line_too_long);
   if (b[i] != ' ' || i == line.target_begin) {
@@ -90,7 +91,18 @@ Step scan_request_line(const char* b, std::size_t n, std::size_t start, std::siz
 
   // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (checklist B1).
   constexpr char pattern[] = "HTTP/0.0";
-  for (std::size_t k = 0; k < 8; ++k, ++i) {
+  const std::size_t version_begin = i;
+  if (i + 8 <= stop) {
+    // All eight octets are here and inside the limit: one comparison for "HTTP/?.?".
+    std::uint64_t word;
+    std::uint64_t expected;
+    std::uint64_t mask;
+    std::memcpy(&word, b + i, 8);
+    std::memcpy(&expected, "HTTP/\0.\0", 8);
+    std::memcpy(&mask, "\xff\xff\xff\xff\xff\0\xff\0", 8);
+    if ((word & mask) == expected && is_digit(b[i + 5]) && is_digit(b[i + 7])) i += 8;
+  }
+  for (std::size_t k = i - version_begin; k < 8; ++k, ++i) {  // octet by octet otherwise
     if (i == n) return Step::partial;
     if (too_long(i)) return fail(ParseError::request_line_too_long);
     const bool ok = (k == 5 || k == 7) ? is_digit(b[i]) : b[i] == pattern[k];
@@ -236,7 +248,6 @@ struct Line {
 // a trusted forwarder's listed names pass; otherwise header_map decides.
 ParseError underscore_policy(const Scan& scan, std::string_view name, bool& keep) {
   keep = true;
-  if (std::memchr(name.data(), '_', name.size()) == nullptr) return ParseError::none;
   if (scan.peer_is_trusted) {
     if (scan.options.forwarder_headers_all) return ParseError::none;
     for (const std::string& allowed : scan.options.forwarder_headers) {
@@ -262,8 +273,8 @@ ParseError underscore_policy(const Scan& scan, std::string_view name, bool& keep
 
 // Reads one line of the header section at `i`. `scanned_to` says where a previous call already
 // looked for the LF in vain (a hint; `i` when unknown).
-Step scan_field_line(const Scan& scan, std::size_t i, std::size_t scanned_to, Section& section,
-                     Line& line, ParseError& error) {
+MONOCEROS_HTTP_INLINE Step scan_field_line(const Scan& scan, std::size_t i, std::size_t scanned_to,
+                                           Section& section, Line& line, ParseError& error) {
   const char* b = scan.b;
   const std::size_t n = scan.n;
   auto fail = [&](ParseError e) {
@@ -333,8 +344,11 @@ Step scan_field_line(const Scan& scan, std::size_t i, std::size_t scanned_to, Se
   }
   ++section.fields;
   section.field_bytes = field.length;
-  const ParseError e = underscore_policy(scan, line.name, line.keep);
-  if (e != ParseError::none) return fail(e);
+  line.keep = true;
+  if (field.name_has_underscore) {
+    const ParseError e = underscore_policy(scan, line.name, line.keep);
+    if (e != ParseError::none) return fail(e);
+  }
   return Step::done;
 }
 
@@ -367,6 +381,7 @@ void unfold_value(char* buffer, const char* base, Header& header) {
 
 bool connection_has_option(std::string_view value, std::string_view option) {
   // RFC 9110 §7.6.1: Connection = #connection-option; options are case-insensitive tokens.
+  if (value.find(',') == std::string_view::npos) return iequals(value, option);  // one option
   std::size_t start = 0;
   while (start <= value.size()) {
     std::size_t comma = value.find(',', start);
@@ -525,8 +540,8 @@ Step resume_scan(const Scan& scan, Request& out, ParseError& error) {
   section.field_bytes = r.field_bytes;
   std::size_t i = r.line_start;
   std::size_t scanned_to = r.scanned_to;
+  Line line;
   while (true) {
-    Line line;
     const Step step = scan_field_line(scan, i, scanned_to, section, line, error);
     if (step == Step::partial) {
       save_resume(out, 2, i, n, &section);
@@ -598,8 +613,8 @@ ParseResult parse_from_start(std::span<char> buffer, const Scan& scan, Request& 
   bool last_kept = false;
   bool folded = false;
   std::size_t at = section.start;
+  Line line;
   while (true) {
-    Line line;
     step = scan_field_line(scan, at, at, section, line, error);
     if (step == Step::partial) {
       save_resume(out, 2, at, n, &section);

@@ -15,10 +15,6 @@
 #include "http/http_test_support.hpp"
 #include "json_mini.hpp"
 
-#ifndef MONOCEROS_DEFAULT_SHARED_DIR
-#define MONOCEROS_DEFAULT_SHARED_DIR "../shared"
-#endif
-
 using namespace monoceros::http;
 namespace fs = std::filesystem;
 namespace json = monoceros::testing::json;
@@ -289,14 +285,10 @@ bool needs_host_leniency(const json::Value& requests) {
 }  // namespace
 
 TEST(corpus_gunicorn_cases) {
-  const char* env = std::getenv("MONOCEROS_SHARED_DIR");
-  const fs::path shared =
-      env != nullptr && *env != '\0' ? fs::path(env) : fs::path(MONOCEROS_DEFAULT_SHARED_DIR);
-  const fs::path corpus = shared / "http-corpus";
-  std::error_code ec;
-  if (!fs::is_directory(corpus / "valid", ec) || !fs::is_directory(corpus / "invalid", ec)) {
-    std::fprintf(stderr, "corpus_test: skipped: %s not found (set MONOCEROS_SHARED_DIR)\n",
-                 corpus.string().c_str());
+  const fs::path corpus = test::corpus_dir();
+  if (corpus.empty()) {
+    std::fprintf(stderr, "corpus_test: skipped: ../shared not found (looked for %s)\n",
+                 (test::shared_dir() / "http-corpus").string().c_str());
     return;
   }
 

@@ -1,6 +1,8 @@
 // Helpers shared by the HTTP unit tests: parse a string, decode a chunked body, show enums.
 #pragma once
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -71,6 +73,29 @@ inline std::ostream& operator<<(std::ostream& out, BodyFraming f) {
 
 namespace monoceros::http::test {
 
+#ifndef MONOCEROS_DEFAULT_SHARED_DIR
+#define MONOCEROS_DEFAULT_SHARED_DIR "../shared"
+#endif
+
+// The shared request corpus: $MONOCEROS_SHARED_DIR/http-corpus, else the "shared" folder beside
+// the repository (a compile definition). Empty if it is not there.
+inline std::filesystem::path shared_dir() {
+  const char* env = std::getenv("MONOCEROS_SHARED_DIR");
+  return env != nullptr && *env != '\0' ? std::filesystem::path(env)
+                                        : std::filesystem::path(MONOCEROS_DEFAULT_SHARED_DIR);
+}
+
+inline std::filesystem::path corpus_dir() {
+  const std::filesystem::path shared = shared_dir();
+  const std::filesystem::path corpus = shared / "http-corpus";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(corpus / "valid", ec) ||
+      !std::filesystem::is_directory(corpus / "invalid", ec)) {
+    return {};
+  }
+  return corpus;
+}
+
 // A request parsed from its own copy of the bytes (views stay valid while this lives).
 struct Parsed {
   explicit Parsed(std::string_view text, const ParserOptions& options = {}, bool trusted = false)
@@ -84,6 +109,10 @@ struct Parsed {
   bool partial() const { return result.status == ParseStatus::partial; }
   ParseError error() const { return result.error; }
   int status() const { return describe(result.error).status; }
+  // The i-th header, or an empty one when there are fewer (a failed parse must not crash the test).
+  Header field(std::size_t i) const {
+    return i < request.headers.size() ? request.headers[i] : Header{"<absent>", "<absent>"};
+  }
   std::string_view header(std::string_view name, std::size_t nth = 0) const {
     for (const Header& h : request.headers) {
       if (h.name == name && nth-- == 0) return h.value;

@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -215,4 +218,45 @@ TEST(page_guard_body_after_head_at_page_end) {
   }
   CHECK_EQ(payload, "hello");
   CHECK_EQ(decoder.trailers().size(), 1u);
+}
+
+TEST(page_guard_corpus_files) {
+  // The shared corpus, every file through the parser (and the decoder for chunked bodies) at
+  // the page end: all prefixes of small files, a stride through big ones.
+  const std::filesystem::path corpus = test::corpus_dir();
+  if (corpus.empty()) return;  // corpus_test prints the skip notice
+  GuardedRegion head_region(65536);
+  GuardedRegion body_region(65536);
+  CHECK(head_region.ok() && body_region.ok());
+  if (!head_region.ok() || !body_region.ok()) return;
+  const ParserOptions strict;
+  const ParserOptions lenient = lenient_options();
+  std::size_t files = 0;
+  for (const char* group : {"valid", "invalid"}) {
+    for (const auto& entry : std::filesystem::directory_iterator(corpus / group)) {
+      if (entry.path().extension() != ".http") continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+      if (bytes.size() > head_region.capacity()) continue;
+      ++files;
+      const std::size_t stride = bytes.size() <= 2048 ? 1 : 97;
+      for (std::size_t size = 0; size <= bytes.size(); size += stride) {
+        for (const ParserOptions* options : {&strict, &lenient}) {
+          const std::span<char> head = head_region.place(std::string_view(bytes).substr(0, size));
+          Request request;
+          const ParseResult r = parse_request(head, *options, false, request);
+          if (r.status != ParseStatus::complete || request.framing != BodyFraming::chunked) {
+            continue;
+          }
+          const std::span<char> body =
+              body_region.place(std::string_view(bytes).substr(r.consumed, size - r.consumed));
+          ChunkedDecoder decoder(options);
+          std::string payload;
+          decoder.feed(std::string_view(body.data(), body.size()), test::append_sink, &payload);
+        }
+      }
+    }
+  }
+  CHECK(files > 100);
 }

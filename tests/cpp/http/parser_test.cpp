@@ -55,8 +55,8 @@ TEST(parser_simple_get) {
   CHECK_EQ(int(p.request.version_major), 1);
   CHECK_EQ(int(p.request.version_minor), 1);
   CHECK_EQ(p.request.headers.size(), 1u);
-  CHECK_EQ(p.request.headers[0].name, "Host");
-  CHECK_EQ(p.request.headers[0].value, "example.com");
+  CHECK_EQ(p.field(0).name, "Host");
+  CHECK_EQ(p.field(0).value, "example.com");
   CHECK_EQ(p.request.framing, BodyFraming::none);
   CHECK(p.request.keep_alive);
   CHECK(!p.request.expect_continue);
@@ -71,9 +71,9 @@ TEST(parser_browser_request_fields_exact) {
   CHECK_EQ(p.request.headers.size(), 12u);
   CHECK_EQ(p.request.path, "/wp-content/uploads/2010/03/hello-kitty-darth-vader-pink.jpg");
   CHECK_EQ(p.request.query, "size=large&v=3");
-  CHECK_EQ(p.request.headers[0].name, "Host");
-  CHECK_EQ(p.request.headers[11].name, "DNT");
-  CHECK_EQ(p.request.headers[11].value, "1");
+  CHECK_EQ(p.field(0).name, "Host");
+  CHECK_EQ(p.field(11).name, "DNT");
+  CHECK_EQ(p.field(11).value, "1");
   CHECK_EQ(p.header("Accept-Encoding"), "gzip,deflate");
   CHECK_EQ(p.header("Connection"), "keep-alive");
   CHECK_EQ(p.result.consumed, k_browser_request.size());
@@ -83,7 +83,7 @@ TEST(parser_header_names_keep_case_values_trimmed) {
   Parsed p(
       "GET / HTTP/1.1\r\nhOsT: a\r\nX-Thing:  \t padded value \t \r\nEmpty:\r\nE2: \t\r\n\r\n");
   CHECK(p.complete());
-  CHECK_EQ(p.request.headers[0].name, "hOsT");
+  CHECK_EQ(p.field(0).name, "hOsT");
   CHECK_EQ(p.header("X-Thing"), "padded value");
   CHECK_EQ(p.header("Empty"), "");
   CHECK_EQ(p.header("E2"), "");
@@ -582,7 +582,7 @@ TEST(parser_row_c11_underscore_names) {
   Parsed dropped(request);
   CHECK(dropped.complete());
   CHECK_EQ(dropped.request.headers.size(), 1u);
-  CHECK_EQ(dropped.request.headers[0].name, "Content-Length");
+  CHECK_EQ(dropped.field(0).name, "Content-Length");
   CHECK_EQ(dropped.request.content_length, 7u);
 
   ParserOptions refuse;
@@ -999,7 +999,7 @@ TEST(parser_option_strip_header_spaces) {
   o.strip_header_spaces = true;
   Parsed p(request, o);
   CHECK(p.complete());
-  CHECK_EQ(p.request.headers[1].name, "Content-Length");
+  CHECK_EQ(p.field(1).name, "Content-Length");
   CHECK_EQ(p.request.content_length, 3u);
   Parsed t("GET / HTTP/1.1\r\nHost: a\r\nX \t : v\r\n\r\n", o);
   CHECK_EQ(t.header("X"), "v");
