@@ -36,7 +36,7 @@ enum class ParseError : std::uint8_t {
   invalid_underscore_header,    // 400: header_map = refuse and a name contains '_'
   invalid_scheme_headers,       // 400: secure_scheme_headers disagree (trusted peer)
   configuration_problem,        // 500: PATH_INFO does not start with SCRIPT_NAME
-  count_  // not an error: the number of entries in the table
+  count_                        // not an error: the number of entries in the table
 };
 
 struct ErrorInfo {
