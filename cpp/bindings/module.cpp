@@ -80,6 +80,13 @@ http::UnderscoreHeaders to_header_map(const std::string& value) {
   return http::UnderscoreHeaders::drop;
 }
 
+http::ProxyProtocolMode to_proxy_mode(const std::string& value) {
+  if (value == "v1") return http::ProxyProtocolMode::v1;
+  if (value == "v2") return http::ProxyProtocolMode::v2;
+  if (value == "auto") return http::ProxyProtocolMode::any;
+  return http::ProxyProtocolMode::off;
+}
+
 http::ParserOptions to_parser_options(const nb::dict& settings) {
   http::ParserOptions options;
   const long line = get<long>(settings, "limit_request_line", 4094);
@@ -213,6 +220,8 @@ class PyWorker {
     worker::WorkerConfig config;
     config.parser = to_parser_options(settings);
     config.forwarded_allow_ips = get_strings(settings, "forwarded_allow_ips");
+    config.proxy_protocol = to_proxy_mode(get<std::string>(settings, "proxy_protocol", "off"));
+    config.proxy_allow_ips = get_strings(settings, "proxy_allow_ips");
     config.worker_connections = get<int>(settings, "worker_connections", 1000);
     config.timeout = get<double>(settings, "timeout", 30);
     config.tmp_upload_dir = get<std::string>(settings, "tmp_upload_dir", "");

@@ -48,6 +48,12 @@ constexpr std::array<Entry, static_cast<std::size_t>(ParseError::count_)> kTable
     {ParseError::invalid_scheme_headers, {400, "Bad Request", "Contradictory scheme headers"}},
     {ParseError::configuration_problem,
      {500, "Internal Server Error", "PATH_INFO does not start with SCRIPT_NAME"}},
+    {ParseError::invalid_proxy_line, {400, "Bad Request", "Invalid PROXY protocol header"}},
+    {ParseError::forbidden_proxy,
+     {403, "Forbidden", "PROXY protocol header from a peer that may not send one"}},
+    {ParseError::body_too_large, {413, "Content Too Large", "Request body too large"}},
+    {ParseError::body_storage_failed,
+     {500, "Internal Server Error", "The request body could not be stored"}},
 }};
 
 constexpr bool table_matches_enum() {

@@ -36,6 +36,10 @@ enum class ParseError : std::uint8_t {
   invalid_underscore_header,    // 400: header_map = refuse and a name contains '_'
   invalid_scheme_headers,       // 400: secure_scheme_headers disagree (trusted peer)
   configuration_problem,        // 500: PATH_INFO does not start with SCRIPT_NAME
+  invalid_proxy_line,           // 400: malformed PROXY protocol v1 line or v2 header
+  forbidden_proxy,              // 403: PROXY header from a peer not in proxy_allow_ips
+  body_too_large,               // 413: request body above limit_request_body
+  body_storage_failed,          // 500: the body could not be spooled (disk full, no tmp dir)
   count_                        // not an error: the number of entries in the table
 };
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "http/parser.hpp"
+#include "http/proxy_protocol.hpp"
 #include "wsgi/environ.hpp"
 #include "wsgi/response.hpp"
 
@@ -14,6 +15,8 @@ namespace monoceros::worker {
 struct WorkerConfig {
   http::ParserOptions parser;
   std::vector<std::string> forwarded_allow_ips = {"127.0.0.1", "::1"};
+  http::ProxyProtocolMode proxy_protocol = http::ProxyProtocolMode::off;
+  std::vector<std::string> proxy_allow_ips = {"127.0.0.1", "::1"};
   int worker_connections = 1000;  // open connections per worker; accepting pauses beyond it
   double timeout = 30;            // heartbeat period is timeout/2; also the idle limit while a
                                   // request is read or a response waits for the client

@@ -47,6 +47,7 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
       remote_addr_(peer.host()),
       listener_(listener),
       peer_trusted_(context.trusted_proxies.matches(peer)),
+      proxy_checked_(context.config.proxy_protocol == http::ProxyProtocolMode::off),
       chunked_(&context.config.parser) {
   touch();
   interest_ = net::kReadable;
@@ -128,7 +129,37 @@ Step Connection::read_head() {
   return Step::keep;
 }
 
+Step Connection::parse_proxy_header() {
+  const http::ProxyResult result =
+      http::parse_proxy_header(in_.view(), context_.config.proxy_protocol, proxy_);
+  // The sender is checked as soon as the bytes are known to be a PROXY header, before they
+  // are trusted for anything (gunicorn answers 403 ForbiddenProxyRequest).
+  if (result.detected && !context_.proxy_senders.matches(peer_)) {
+    return reject(http::ParseError::forbidden_proxy);
+  }
+  switch (result.status) {
+    case http::ProxyStatus::partial:
+      return Step::keep;
+    case http::ProxyStatus::error:
+      return reject(result.error);
+    case http::ProxyStatus::complete:
+      in_.consume(result.consumed);
+      if (proxy_.has_addresses) remote_addr_ = proxy_.client_addr;
+      break;
+    case http::ProxyStatus::absent:
+      proxy_ = http::ProxyInfo{};
+      break;
+  }
+  proxy_checked_ = true;
+  return Step::keep;
+}
+
 Step Connection::parse_head() {
+  // PROXY protocol: only before the first request of a connection, as in gunicorn.
+  if (!proxy_checked_) {
+    const Step step = parse_proxy_header();
+    if (step != Step::keep || !proxy_checked_ || phase_ != Phase::head) return step;
+  }
   const http::ParseResult result =
       http::parse_request(in_.readable(), context_.config.parser, peer_trusted_, request_);
   switch (result.status) {
@@ -231,7 +262,7 @@ Step Connection::feed_body(std::string_view bytes) {
 Step Connection::body_complete() {
   if (body_failed_) {
     log::error("Could not store a request body: " + std::string(std::strerror(errno)));
-    return reject(http::ParseError::configuration_problem);
+    return reject(http::ParseError::body_storage_failed);
   }
   return dispatch();
 }
@@ -256,6 +287,7 @@ wsgi::ConnectionFacts Connection::connection_facts() const {
   facts.peer_trusted = peer_trusted_;
   facts.fd = fd_.get();
   facts.family = peer_.family();
+  if (!proxy_.protocol.empty()) facts.proxy = &proxy_;
   return facts;
 }
 

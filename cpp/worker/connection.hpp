@@ -10,6 +10,7 @@
 
 #include "http/chunked.hpp"
 #include "http/errors.hpp"
+#include "http/proxy_protocol.hpp"
 #include "http/request.hpp"
 #include "net/byte_buffer.hpp"
 #include "net/out_queue.hpp"
@@ -66,6 +67,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
 
   Step read_head();
   Step parse_head();
+  Step parse_proxy_header();
   Step begin_body();
   Step read_body();
   Step feed_body(std::string_view bytes);
@@ -93,6 +95,8 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   std::string remote_addr_;
   const ListenerSlot& listener_;
   bool peer_trusted_ = false;
+  bool proxy_checked_ = false;  // the PROXY header (or its absence) has been settled
+  http::ProxyInfo proxy_;
   Phase phase_ = Phase::head;
   std::uint32_t interest_ = 0;
   std::int64_t deadline_ns_ = 0;

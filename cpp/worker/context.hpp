@@ -33,7 +33,8 @@ struct WorkerContext {
   const WorkerConfig& config;
   net::EventLoop& loop;
   wsgi::EnvironBuilder& environ;
-  net::AddressMatcher& trusted_proxies;
+  net::AddressMatcher& trusted_proxies;  // forwarded_allow_ips
+  net::AddressMatcher& proxy_senders;    // proxy_allow_ips
   PyObject* app;
   std::optional<log::AccessLog> access_log;
   http::HttpDate date;

@@ -27,11 +27,15 @@ SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> li
                        util::Heartbeat heartbeat, pid_t parent, PyObject* app)
     : config_(config),
       environ_(config_.environ),
-      context_{config_, loop_, environ_, trusted_proxies_, app, std::nullopt, {}, 0},
+      context_{config_,      loop_, environ_, trusted_proxies_, proxy_senders_, app,
+               std::nullopt, {},    0},
       heartbeat_(std::move(heartbeat)),
       parent_(parent) {
   if (auto bad = trusted_proxies_.assign(config_.forwarded_allow_ips)) {
     throw std::runtime_error("invalid forwarded_allow_ips entry: " + *bad);
+  }
+  if (auto bad = proxy_senders_.assign(config_.proxy_allow_ips)) {
+    throw std::runtime_error("invalid proxy_allow_ips entry: " + *bad);
   }
   if (config_.access_log) context_.access_log.emplace(config_.access_log_format);
   int fds[2];

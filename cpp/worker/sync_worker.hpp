@@ -58,6 +58,7 @@ class SyncWorker {
   WorkerConfig config_;
   net::EventLoop loop_;
   net::AddressMatcher trusted_proxies_;
+  net::AddressMatcher proxy_senders_;
   wsgi::EnvironBuilder environ_;
   WorkerContext context_;
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;

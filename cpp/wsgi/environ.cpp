@@ -40,6 +40,9 @@ struct Keys {
   PyObject* http_1_1;
   PyObject* http;
   PyObject* https;
+  PyObject* proxy_protocol;
+  PyObject* proxy_addr;
+  PyObject* proxy_port;
 };
 
 Keys keys{};
@@ -52,26 +55,35 @@ PyObject* intern(const char* text) {
 
 void init_keys() {
   if (keys.request_method) return;
-  keys = Keys{intern("REQUEST_METHOD"),
-              intern("QUERY_STRING"),
-              intern("RAW_URI"),
-              intern("SERVER_PROTOCOL"),
-              intern("PATH_INFO"),
-              intern("SCRIPT_NAME"),
-              intern("wsgi.url_scheme"),
-              intern("wsgi.input"),
-              intern("wsgi.early_hints"),
-              intern("gunicorn.socket"),
-              intern("REMOTE_ADDR"),
-              intern("REMOTE_PORT"),
-              intern("SERVER_NAME"),
-              intern("SERVER_PORT"),
-              intern("CONTENT_TYPE"),
-              intern("CONTENT_LENGTH"),
-              intern("HTTP/1.0"),
-              intern("HTTP/1.1"),
-              intern("http"),
-              intern("https")};
+  keys = Keys{.request_method = intern("REQUEST_METHOD"),
+              .query_string = intern("QUERY_STRING"),
+              .raw_uri = intern("RAW_URI"),
+              .server_protocol = intern("SERVER_PROTOCOL"),
+              .path_info = intern("PATH_INFO"),
+              .script_name = intern("SCRIPT_NAME"),
+              .url_scheme = intern("wsgi.url_scheme"),
+              .input = intern("wsgi.input"),
+              .early_hints = intern("wsgi.early_hints"),
+              .socket = intern("gunicorn.socket"),
+              .remote_addr = intern("REMOTE_ADDR"),
+              .remote_port = intern("REMOTE_PORT"),
+              .server_name = intern("SERVER_NAME"),
+              .server_port = intern("SERVER_PORT"),
+              .content_type = intern("CONTENT_TYPE"),
+              .content_length = intern("CONTENT_LENGTH"),
+              .http_1_0 = intern("HTTP/1.0"),
+              .http_1_1 = intern("HTTP/1.1"),
+              .http = intern("http"),
+              .https = intern("https"),
+              .proxy_protocol = intern("PROXY_PROTOCOL"),
+              .proxy_addr = intern("PROXY_ADDR"),
+              .proxy_port = intern("PROXY_PORT")};
+  // A member left out above would be null and crash the first request that uses it.
+  static_assert(sizeof(Keys) % sizeof(PyObject*) == 0);
+  const auto* all = reinterpret_cast<PyObject* const*>(&keys);
+  for (std::size_t i = 0; i < sizeof(Keys) / sizeof(PyObject*); ++i) {
+    if (!all[i]) throw std::runtime_error("an environ key was not interned");
+  }
 }
 
 PyObject* latin1(std::string_view text) {
@@ -276,6 +288,16 @@ PyObject* EnvironBuilder::build(const http::Request& request, const ConnectionFa
   if (connection.remote_port >= 0 &&
       !set(environ, keys.remote_port, PyUnicode_FromFormat("%d", connection.remote_port))) {
     return nullptr;
+  }
+  if (const http::ProxyInfo* proxy = connection.proxy) {
+    if (!set(environ, keys.proxy_protocol, latin1(proxy->protocol))) return nullptr;
+    if (proxy->has_addresses &&
+        (!set(environ, keys.remote_addr, latin1(proxy->client_addr)) ||
+         !set(environ, keys.remote_port, PyUnicode_FromFormat("%d", proxy->client_port)) ||
+         !set(environ, keys.proxy_addr, latin1(proxy->proxy_addr)) ||
+         !set(environ, keys.proxy_port, PyUnicode_FromFormat("%d", proxy->proxy_port)))) {
+      return nullptr;
+    }
   }
   std::string_view server_name = connection.server_name;
   std::string_view server_port = connection.server_port;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "http/errors.hpp"
+#include "http/proxy_protocol.hpp"
 #include "http/request.hpp"
 #include "wsgi/py_ref.hpp"
 #include "wsgi/python.hpp"
@@ -36,6 +37,9 @@ struct ConnectionFacts {
   bool peer_trusted = false;  // peer in forwarded_allow_ips
   int fd = -1;                // the client socket, for gunicorn.socket
   int family = 0;
+  // Set when a PROXY protocol header opened the connection: PROXY_* keys, and the client's
+  // address replaces the proxy's in REMOTE_ADDR/REMOTE_PORT when the header carried one.
+  const http::ProxyInfo* proxy = nullptr;
 };
 
 class EnvironBuilder {

@@ -1246,6 +1246,7 @@ SETTINGS: tuple[Setting, ...] = (
         action="optional",
         const="auto",
         metavar="MODE",
+        supported=True,
     ),
     _text(
         "proxy_allow_ips",
@@ -1255,6 +1256,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated IP addresses or networks allowed to send a PROXY protocol header; "
         "`*` allows every peer.",
         validator=_ip_list,
+        supported=True,
     ),
     _text(
         "protocol",
@@ -1879,6 +1881,8 @@ class Config:
             "header_map": v["header_map"],
             "forwarder_headers": [h.upper() for h in v["forwarder_headers"]],
             "forwarded_allow_ips": list(v["forwarded_allow_ips"]),
+            "proxy_protocol": v["proxy_protocol"],
+            "proxy_allow_ips": list(v["proxy_allow_ips"]),
             "secure_scheme_headers": {
                 str(k).upper(): str(val) for k, val in v["secure_scheme_headers"].items()
             },

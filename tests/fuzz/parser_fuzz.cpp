@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "http/parser.hpp"
+#include "http/proxy_protocol.hpp"
 
 using namespace monoceros::http;
 
@@ -54,6 +55,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A heap copy of exactly the input size, so ASan sees any over-read.
   std::vector<char> whole(data + 2, data + size);
   std::vector<char> again = whole;
+
+  // The PROXY header parser sees the same bytes first, as the connection layer does.
+  ProxyInfo proxy;
+  const ProxyResult proxied = parse_proxy_header(std::string_view(whole.data(), whole.size()),
+                                                 ProxyProtocolMode::any, proxy);
+  if (proxied.consumed > whole.size()) std::abort();
 
   Request request;
   const ParseResult result = parse_request(whole, options, trusted, request);
