@@ -225,6 +225,8 @@ class PyWorker {
     config.worker_connections = get<int>(settings, "worker_connections", 1000);
     config.timeout = get<double>(settings, "timeout", 30);
     config.tmp_upload_dir = get<std::string>(settings, "tmp_upload_dir", "");
+    const long long body_limit = get<long long>(settings, "limit_request_body", 0);
+    config.limit_request_body = body_limit > 0 ? static_cast<std::uint64_t>(body_limit) : 0;
     config.environ.multiprocess = get<int>(settings, "workers", 1) > 1;
     config.environ.multithread = false;
     config.environ.errors = errors_.ptr();

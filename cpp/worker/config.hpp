@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct WorkerConfig {
   int worker_connections = 1000;  // open connections per worker; accepting pauses beyond it
   double timeout = 30;            // heartbeat period is timeout/2; also the idle limit while a
                                   // request is read or a response waits for the client
+  std::uint64_t limit_request_body = 0;     // 413 above it; 0: no limit (gunicorn has none)
   std::size_t body_memory_limit = 1 << 20;  // larger bodies are spooled to tmp_upload_dir
   std::string tmp_upload_dir;
   std::size_t output_high_water = 512 * 1024;  // pause the app's iterator above this

@@ -177,6 +177,7 @@ Step Connection::parse_head() {
 Step Connection::begin_body() {
   body_.reset();
   body_failed_ = false;
+  body_over_limit_ = false;
   body_truncated_ = false;
   unread_input_ = false;
   switch (request_.framing) {
@@ -184,6 +185,8 @@ Step Connection::begin_body() {
       unread_input_ = in_.size() > head_length_;
       return dispatch();
     case http::BodyFraming::content_length:
+      // Refused from the head alone: the body is never read (RFC 9110 §15.5.14).
+      if (body_too_large(request_.content_length)) return reject(http::ParseError::body_too_large);
       body_remaining_ = request_.content_length;
       if (body_remaining_ == 0) return dispatch();
       break;
@@ -232,7 +235,17 @@ Step Connection::read_body() {
 
 void Connection::append_chunked(void* self, std::string_view payload) {
   auto* connection = static_cast<Connection*>(self);
+  if (connection->body_over_limit_ || connection->body_failed_) return;
+  if (connection->body_too_large(connection->body().size() + payload.size())) {
+    connection->body_over_limit_ = true;  // stop storing; the decoder call ends in a 413
+    return;
+  }
   if (!connection->body().append(payload)) connection->body_failed_ = true;
+}
+
+bool Connection::body_too_large(std::uint64_t size) const noexcept {
+  const std::uint64_t limit = context_.config.limit_request_body;
+  return limit != 0 && size > limit;
 }
 
 Step Connection::feed_body(std::string_view bytes) {
@@ -247,6 +260,7 @@ Step Connection::feed_body(std::string_view bytes) {
     return body_remaining_ == 0 ? body_complete() : Step::keep;
   }
   const http::ChunkedResult result = chunked_.feed(bytes, &Connection::append_chunked, this);
+  if (body_over_limit_) return reject(http::ParseError::body_too_large);
   switch (result.status) {
     case http::ChunkedStatus::partial:
       return Step::keep;

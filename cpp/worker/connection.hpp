@@ -88,6 +88,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   wsgi::ConnectionFacts connection_facts() const;
   void log_access();
   static void append_chunked(void* self, std::string_view payload);
+  bool body_too_large(std::uint64_t size) const noexcept;
 
   WorkerContext& context_;
   util::unique_fd fd_;
@@ -107,6 +108,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   std::size_t head_length_ = 0;
   std::unique_ptr<wsgi::RequestBody> body_;
   bool body_failed_ = false;
+  bool body_over_limit_ = false;  // a chunked body passed limit_request_body
   http::ChunkedDecoder chunked_;
   std::uint64_t body_remaining_ = 0;
   bool body_truncated_ = false;

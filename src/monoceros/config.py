@@ -939,8 +939,10 @@ SETTINGS: tuple[Setting, ...] = (
         MECHANICS,
         (),
         None,
-        "Directory for temporary request-body files.",
+        "Directory for the temporary files that hold large request bodies (default: $TMPDIR "
+        "or /tmp).",
         metavar="DIR",
+        supported=True,
     ),
     Setting(
         "secure_scheme_headers",
@@ -1596,6 +1598,18 @@ SETTINGS: tuple[Setting, ...] = (
         supported=True,
         extension=True,
     ),
+    _number(
+        "limit_request_body",
+        SECURITY,
+        ("--limit-request-body",),
+        0,
+        "Largest request body accepted, in bytes; a larger one gets 413 before it is read "
+        "(Content-Length) or as soon as it passes the limit (chunked). 0 means no limit, as in "
+        "gunicorn. Bodies above 1 MiB are spooled to a temporary file in tmp_upload_dir, never "
+        "held in memory. A monoceros extension.",
+        supported=True,
+        extension=True,
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -1887,6 +1901,8 @@ class Config:
                 str(k).upper(): str(val) for k, val in v["secure_scheme_headers"].items()
             },
             "permit_missing_host": bool(v["permit_missing_host"]),
+            "limit_request_body": v["limit_request_body"],
+            "tmp_upload_dir": v["tmp_upload_dir"],
             "accesslog": v["accesslog"],
             "access_log_format": v["access_log_format"],
             "errorlog": v["errorlog"],
