@@ -99,6 +99,10 @@ SUPPORTED = {
     "permit_missing_host",
     "user",
     "group",
+    "proxy_protocol",
+    "proxy_allow_ips",
+    "tmp_upload_dir",
+    "limit_request_body",
 }
 
 
@@ -110,8 +114,11 @@ def test_table_has_all_gunicorn_settings_in_order_plus_the_extension():
     names = [s.name for s in SETTINGS]
     assert len(names) == len(set(names))
     assert names[0] == "config" and names[1] == "wsgi_app" and names[2] == "bind"
-    assert names[-1] == "permit_missing_host"
-    assert [s.name for s in SETTINGS if s.extension] == ["permit_missing_host"]
+    assert names[-2:] == ["permit_missing_host", "limit_request_body"]
+    assert [s.name for s in SETTINGS if s.extension] == [
+        "permit_missing_host",
+        "limit_request_body",
+    ]
     # 119 from the reference table plus websocket_max_message_size, added in gunicorn 26.3.
     assert len([s for s in SETTINGS if not s.extension]) == 120
     assert names.index("http_parser") == names.index("websocket_max_message_size") + 1
@@ -260,8 +267,17 @@ def _supported_cases(tmp: Path):
         ("forwarder_headers", ["--forwarder-headers", "X_A, X_B"], "X_A, X_B", ["X_A", "X_B"]),
         ("header_map", ["--header-map", "refuse"], "refuse", "refuse"),
         ("permit_missing_host", ["--permit-missing-host"], True, True),
+        ("proxy_protocol", ["--proxy-protocol", "v2"], "v2", "v2"),
+        (
+            "proxy_allow_ips",
+            ["--proxy-allow-from", "10.0.0.1,fd00::/8"],
+            "10.0.0.1,fd00::/8",
+            ["10.0.0.1", "fd00::/8"],
+        ),
+        ("limit_request_body", ["--limit-request-body", "1048576"], 1048576, 1048576),
         # config-file-only settings
         ("wsgi_app", None, "other:app", "other:app"),
+        ("tmp_upload_dir", None, "/var/tmp", "/var/tmp"),
         ("secure_scheme_headers", None, {"X-SCHEME": "https"}, {"X-SCHEME": "https"}),
         ("default_proc_name", None, "myproc", "myproc"),
     ]
@@ -275,7 +291,8 @@ CASE_NAMES = [
     "pythonpath", "permit_obsolete_folding", "strip_header_spaces",
     "permit_unconventional_http_method", "permit_unconventional_http_version",
     "casefold_http_method", "forwarder_headers", "header_map", "permit_missing_host",
-    "wsgi_app", "secure_scheme_headers", "default_proc_name",
+    "proxy_protocol", "proxy_allow_ips", "limit_request_body",
+    "wsgi_app", "tmp_upload_dir", "secure_scheme_headers", "default_proc_name",
 ]  # fmt: skip
 
 
@@ -290,7 +307,7 @@ def test_cases_cover_every_supported_setting_but_config():
     assert set(CASE_NAMES) == SUPPORTED - {"config"}
 
 
-CONFIG_FILE_ONLY = {"wsgi_app", "secure_scheme_headers", "default_proc_name"}
+CONFIG_FILE_ONLY = {"wsgi_app", "tmp_upload_dir", "secure_scheme_headers", "default_proc_name"}
 CLI_CASE_NAMES = [n for n in CASE_NAMES if n not in CONFIG_FILE_ONLY]
 
 
@@ -806,7 +823,7 @@ def test_worker_class_accepts_a_class_or_a_function_returning_one(cwd):
         ),
         (["-n", "web"], "proc_name = 'web'", "proc_name", "--name"),
         (["--umask", "022"], "umask = 0o22", "umask", "--umask"),
-        (["--proxy-protocol", "v1"], "proxy_protocol = 'v1'", "proxy_protocol", "--proxy-protocol"),
+        (["--keyfile", "k.pem"], "keyfile = 'k.pem'", "keyfile", "--keyfile"),
     ],
 )
 def test_unsupported_setting_is_refused_from_each_source(argv, file_line, name, flag, cwd):
@@ -1095,6 +1112,10 @@ def test_to_core_defaults(cwd):
             "X-FORWARDED-SSL": "on",
         },
         "permit_missing_host": False,
+        "limit_request_body": 0,
+        "tmp_upload_dir": None,
+        "proxy_protocol": "off",
+        "proxy_allow_ips": ["127.0.0.1", "::1"],
         "accesslog": None,
         "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',
         "errorlog": "-",
