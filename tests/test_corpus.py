@@ -80,6 +80,14 @@ MONOCEROS_DIFFERENCES: dict[str, tuple[int, str]] = {
         400,
         "raw bytes >= 0x80 in the request-target are rejected (checklist A9, RFC 9112 §3.2)",
     ),
+    **{
+        case: (
+            501,
+            "`Transfer-Encoding: gzip, chunked` gets 501 Not Implemented: monoceros does not "
+            "decode gzip and never passes a still-coded body to the app (checklist E10)",
+        )
+        for case in ("valid/025", "valid/025_line", "valid/rfc9112_smuggle_gzip_chunked_01")
+    },
     "invalid/version_02": (
         505,
         "a well-formed HTTP/2.0 version in an HTTP/1.x request line gets 505 HTTP Version Not "

@@ -230,6 +230,10 @@ ParseError ChunkedDecoder::end_size_line() noexcept {
   if (chunk_remaining_ > std::numeric_limits<std::uint64_t>::max() - body_size_) {
     return ParseError::invalid_chunk_size;
   }
+  // RFC 9110 §15.5.14: refused as soon as the declared size says so, not after reading it.
+  if (body_limit_ != 0 && chunk_remaining_ > body_limit_ - body_size_) {
+    return ParseError::body_too_large;
+  }
   state_ = s_data;
   return ParseError::none;
 }

@@ -40,6 +40,10 @@ class ChunkedDecoder {
 
   void reset() noexcept;
 
+  // Payload bytes allowed in one body; a chunk-size that would pass it ends the body with
+  // ParseError::body_too_large before any of that chunk is read. 0: no limit. Kept by reset().
+  void set_body_limit(std::uint64_t limit) noexcept { body_limit_ = limit; }
+
   std::uint64_t body_size() const noexcept { return body_size_; }
   // Trailer fields (name as received, value trimmed) once complete.
   const std::vector<std::pair<std::string, std::string>>& trailers() const noexcept {
@@ -52,6 +56,7 @@ class ChunkedDecoder {
   std::uint8_t state_ = 0;
   std::uint64_t chunk_remaining_ = 0;
   std::uint64_t body_size_ = 0;
+  std::uint64_t body_limit_ = 0;
   std::string line_;  // the chunk-size or trailer line being assembled (bounded)
   std::vector<std::pair<std::string, std::string>> trailers_;
   ParseError error_ = ParseError::none;  // repeated by every feed() after an error

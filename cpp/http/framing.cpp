@@ -63,8 +63,11 @@ ParseError TransferCodings::add(std::string_view field_value) noexcept {
 ParseError TransferCodings::finish() const noexcept {
   if (error_ != ParseError::none) return error_;
   // Codings we know but cannot frame a request body with ("gzip", "identity" alone): 501, and
-  // never fall back to Content-Length or to "no body" (E4, E10).
+  // never fall back to Content-Length or to "no body" (E4).
   if (!chunked_) return ParseError::unsupported_transfer_coding;
+  // "gzip, chunked": we would hand the app a body still compressed, under a Transfer-Encoding
+  // it cannot be expected to undo (WSGI has no way to say so): 501, as nginx does (E10).
+  if (compressed_) return ParseError::unsupported_transfer_coding;
   return ParseError::none;
 }
 

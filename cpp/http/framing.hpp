@@ -24,14 +24,11 @@ class TransferCodings {
   ParseError finish() const noexcept;
 
   bool chunked() const noexcept { return chunked_; }
-  // gzip / deflate / compress before chunked: passed to the app still encoded and the connection
-  // closes after the response (gunicorn's behaviour, PR #3261).
-  bool compressed() const noexcept { return compressed_; }
 
  private:
   ParseError error_ = ParseError::none;
   bool chunked_ = false;
-  bool compressed_ = false;
+  bool compressed_ = false;  // gzip / deflate / compress seen: 501 (checklist E10)
 };
 
 }  // namespace monoceros::http::grammar

@@ -477,7 +477,6 @@ ParseError analyse_fields(const ParserOptions& options, Request& out) {
     const ParseError e = codings.finish();
     if (e != ParseError::none) return e;
     out.framing = BodyFraming::chunked;
-    out.close_after_response = codings.compressed();
   } else if (content_length_count == 1) {
     out.framing = BodyFraming::content_length;
     out.content_length = length;
@@ -490,7 +489,7 @@ ParseError analyse_fields(const ParserOptions& options, Request& out) {
   }
 
   // RFC 9112 §9.3: 1.1 persists unless "close"; 1.0 only with "keep-alive".
-  out.keep_alive = !close_option && !out.close_after_response && (http11 || keep_alive_option);
+  out.keep_alive = !close_option && (http11 || keep_alive_option);
   return ParseError::none;
 }
 
@@ -571,7 +570,7 @@ void reset_output(Request& out) {
   out.headers.clear();
   out.framing = BodyFraming::none;
   out.content_length = 0;
-  out.keep_alive = out.expect_continue = out.close_after_response = false;
+  out.keep_alive = out.expect_continue = false;
   out.head_length = 0;
 }
 

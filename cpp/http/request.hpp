@@ -37,11 +37,9 @@ struct Request {
   BodyFraming framing = BodyFraming::none;
   std::uint64_t content_length = 0;  // meaningful when framing == content_length
 
-  bool keep_alive = false;            // RFC 9112 section 9.3 with the first Connection header
-                                      // (false whenever close_after_response is true)
-  bool expect_continue = false;       // HTTP/1.1 with Expect: 100-continue
-  bool close_after_response = false;  // e.g. "gzip, chunked": gunicorn forces close
-  std::uint32_t head_length = 0;      // bytes of the head, including the final CRLF CRLF
+  bool keep_alive = false;        // RFC 9112 section 9.3 with the first Connection header
+  bool expect_continue = false;   // HTTP/1.1 with Expect: 100-continue
+  std::uint32_t head_length = 0;  // bytes of the head, including the final CRLF CRLF
 
   // Parser bookkeeping, not part of the request: where parse_request stopped on a partial head,
   // so the next call with more bytes scans only the new ones (a client sending one byte at a
@@ -62,7 +60,7 @@ struct Request {
     headers.clear();
     framing = BodyFraming::none;
     content_length = 0;
-    keep_alive = expect_continue = close_after_response = false;
+    keep_alive = expect_continue = false;
     head_length = 0;
     resume = {};
   }

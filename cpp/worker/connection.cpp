@@ -49,6 +49,7 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
       peer_trusted_(context.trusted_proxies.matches(peer)),
       proxy_checked_(context.config.proxy_protocol == http::ProxyProtocolMode::off),
       chunked_(&context.config.parser) {
+  chunked_.set_body_limit(context.config.limit_request_body);
   touch();
   interest_ = net::kReadable;
   context_.loop.add(fd_.get(), interest_, static_cast<LoopTag*>(this));
@@ -177,7 +178,6 @@ Step Connection::parse_head() {
 Step Connection::begin_body() {
   body_.reset();
   body_failed_ = false;
-  body_over_limit_ = false;
   body_truncated_ = false;
   unread_input_ = false;
   switch (request_.framing) {
@@ -235,11 +235,8 @@ Step Connection::read_body() {
 
 void Connection::append_chunked(void* self, std::string_view payload) {
   auto* connection = static_cast<Connection*>(self);
-  if (connection->body_over_limit_ || connection->body_failed_) return;
-  if (connection->body_too_large(connection->body().size() + payload.size())) {
-    connection->body_over_limit_ = true;  // stop storing; the decoder call ends in a 413
-    return;
-  }
+  // The decoder enforces limit_request_body from each chunk-size line.
+  if (connection->body_failed_) return;
   if (!connection->body().append(payload)) connection->body_failed_ = true;
 }
 
@@ -260,7 +257,6 @@ Step Connection::feed_body(std::string_view bytes) {
     return body_remaining_ == 0 ? body_complete() : Step::keep;
   }
   const http::ChunkedResult result = chunked_.feed(bytes, &Connection::append_chunked, this);
-  if (body_over_limit_) return reject(http::ParseError::body_too_large);
   switch (result.status) {
     case http::ChunkedStatus::partial:
       return Step::keep;

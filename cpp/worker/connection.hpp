@@ -108,7 +108,6 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   std::size_t head_length_ = 0;
   std::unique_ptr<wsgi::RequestBody> body_;
   bool body_failed_ = false;
-  bool body_over_limit_ = false;  // a chunked body passed limit_request_body
   http::ChunkedDecoder chunked_;
   std::uint64_t body_remaining_ = 0;
   bool body_truncated_ = false;

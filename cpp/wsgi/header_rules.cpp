@@ -87,7 +87,15 @@ bool collect_headers(PyObject* headers, CollectedHeaders& out) {
       ok = false;
       break;
     }
-    if (http::is_hop_by_hop(name)) continue;
+    if (http::is_hop_by_hop(name)) {
+      if (http::equals_ignore_case(name, "connection")) {
+        if (http::equals_ignore_case(trimmed, "upgrade")) out.upgrade = true;
+      } else if (http::equals_ignore_case(name, "upgrade") &&
+                 http::equals_ignore_case(trimmed, "websocket")) {
+        out.headers.emplace_back(name, std::string(trimmed));
+      }
+      continue;
+    }
     if (http::equals_ignore_case(name, "content-length")) {
       std::uint64_t length = 0;
       if (!http::parse_content_length(trimmed, length) ||

@@ -21,6 +21,9 @@ struct CollectedHeaders {
   HeaderList headers;  // validated, hop-by-hop removed, values trimmed of SP/HTAB
   bool has_content_length = false;
   std::uint64_t content_length = 0;
+  // The app answered `Connection: upgrade` (a websocket handshake): the head says upgrade, not
+  // close, and the app's `Upgrade: websocket` is kept. Other hop-by-hop fields are dropped.
+  bool upgrade = false;
 };
 
 // Validates a header list from the app. False with a Python error set.

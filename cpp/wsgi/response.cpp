@@ -229,7 +229,11 @@ void Response::send_head() {
   pending_ += settings_.server;
   pending_ += "\r\nDate: ";
   pending_ += date_.now();
-  pending_ += keep ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
+  if (upgrade_) {
+    pending_ += "\r\nConnection: upgrade\r\n";
+  } else {
+    pending_ += keep ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
+  }
   if (chunked_) pending_ += "Transfer-Encoding: chunked\r\n";
   for (const auto& [name, value] : headers_) {
     pending_ += name;
@@ -332,6 +336,7 @@ PyObject* Response::on_start_response(PyObject* status, PyObject* headers, PyObj
   headers_ = std::move(collected.headers);
   has_content_length_ = collected.has_content_length;
   content_length_ = collected.content_length;
+  upgrade_ = collected.upgrade;
   started_ = true;
   return bound_write(start_response_.get());
 }

@@ -117,6 +117,7 @@ class Response {
   bool headers_sent_ = false;
   bool chunked_ = false;
   bool must_close_ = false;
+  bool upgrade_ = false;  // the app asked for `Connection: upgrade` (see CollectedHeaders)
   bool completed_ = false;
   bool has_content_length_ = false;
   int status_code_ = 0;

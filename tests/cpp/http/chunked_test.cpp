@@ -142,6 +142,31 @@ TEST(chunked_null_sink_and_reset) {
   CHECK_EQ(decoder.feed("0\r\n\r\n", nullptr, nullptr).status, ChunkedStatus::complete);
 }
 
+TEST(chunked_body_limit_refuses_from_the_size_line) {
+  ChunkedDecoder decoder{};
+  decoder.set_body_limit(8);
+  std::string payload;
+  // Exactly at the limit, over several chunks.
+  CHECK_EQ(decoder.feed("3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n", test::append_sink, &payload).status,
+           ChunkedStatus::complete);
+  CHECK_EQ(payload, "abcdefgh");
+  // One byte over: refused at the second size line, before its data arrives.
+  decoder.reset();
+  payload.clear();
+  const ChunkedResult over = decoder.feed("3\r\nabc\r\n6\r\n", test::append_sink, &payload);
+  CHECK_EQ(over.status, ChunkedStatus::error);
+  CHECK_EQ(over.error, ParseError::body_too_large);
+  CHECK_EQ(payload, "abc");
+  // A 2^64-1 size with a limit is a 413, not a wait for data that never comes.
+  decoder.reset();
+  CHECK_EQ(decoder.feed("ffffffffffffffff\r\n", nullptr, nullptr).error,
+           ParseError::body_too_large);
+  // 0 lifts the limit again.
+  decoder.set_body_limit(0);
+  decoder.reset();
+  CHECK_EQ(decoder.feed("ffffffffffffffff\r\nab", nullptr, nullptr).status, ChunkedStatus::partial);
+}
+
 TEST(chunked_partial_input) {
   for (const std::string body :
        {"5\r\nhel", "5", "5;a=\"b", "5\r\nhello", "5\r\nhello\r", "5\r\nhello\r\n0",
