@@ -171,6 +171,10 @@ def _call_factory(factory: Callable, spec: AppSpec) -> Any:
 
 def load_wsgi_app(uri: str) -> Callable:
     """Import and return the WSGI callable named by ``uri``. Raises AppImportError."""
+    from monoceros.paste import PasteAppUri  # imported here: paste imports this module
+
+    if isinstance(uri, PasteAppUri):  # --paste: PasteDeploy builds the app from the ini file
+        return uri.load()
     spec = parse_app_uri(uri)
     obj = _import_module(spec.module, spec)
     for depth, attr in enumerate(spec.attrs):
