@@ -89,6 +89,13 @@ std::optional<Listener> open_unix(const ListenSpec& spec, int backlog, int umask
   const int code = errno;
   ::umask(previous);
   if (bound != 0) return fail(error, spec, code);
+  const bool change_owner =
+      spec.owner_uid != static_cast<uid_t>(-1) || spec.owner_gid != static_cast<gid_t>(-1);
+  if (change_owner && ::chown(spec.path.c_str(), spec.owner_uid, spec.owner_gid) != 0) {
+    const int chown_error = errno;
+    ::unlink(spec.path.c_str());
+    return fail(error, spec, chown_error);
+  }
   if (::listen(fd.get(), backlog) != 0 || !set_nonblocking_cloexec(fd.get())) {
     return fail(error, spec, errno);
   }
@@ -160,6 +167,15 @@ Listener describe_listener(util::unique_fd fd) {
     listener.server_port = std::to_string(listener.address.port());
   }
   return listener;
+}
+
+int accept_queue_length(const Listener& listener) noexcept {
+  if (!listener.address.is_ip()) return -1;
+  tcp_info info{};
+  socklen_t length = sizeof info;
+  if (::getsockopt(listener.fd.get(), IPPROTO_TCP, TCP_INFO, &info, &length) != 0) return -1;
+  // For a listening socket the kernel reports its accept queue in tcpi_unacked.
+  return static_cast<int>(info.tcpi_unacked);
 }
 
 }  // namespace monoceros::net

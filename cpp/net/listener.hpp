@@ -1,6 +1,8 @@
 // Listener: a bound, listening, non-blocking socket from a bind address or an inherited fd.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 
@@ -15,7 +17,13 @@ struct ListenSpec {
   std::string host;  // tcp: IP literal or name; "" means all IPv4 interfaces
   int port = 8000;   // tcp
   std::string path;  // unix_path
-  int fd = -1;       // fd: an already-bound socket handed to us (fd://N)
+  // unix_path: the socket file is chowned to these, so that workers running as `user` and
+  // `group` may use it, as gunicorn does. (uid_t)-1 and (gid_t)-1 keep the id, as for chown().
+  uid_t owner_uid = static_cast<uid_t>(-1);
+  gid_t owner_gid = static_cast<gid_t>(-1);
+  int fd = -1;  // fd: an already-bound socket handed to us (fd://N)
+
+  bool operator==(const ListenSpec&) const = default;
 };
 
 struct Listener {
@@ -26,6 +34,9 @@ struct Listener {
   std::string server_name;  // environ SERVER_NAME ("" for unix sockets: taken from Host)
   std::string server_port;  // environ SERVER_PORT ("" for unix sockets)
 };
+
+// Connections waiting in a TCP listener's accept queue (TCP_INFO), or -1 for other sockets.
+int accept_queue_length(const Listener& listener) noexcept;
 
 // How the spec is shown in errors, e.g. "('127.0.0.1', 8000)" or "/run/app.sock".
 std::string describe_spec(const ListenSpec& spec);

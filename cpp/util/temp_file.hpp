@@ -1,0 +1,15 @@
+// temp_file: a nameless temporary file in a chosen directory.
+#pragma once
+
+#include <string>
+
+#include "util/unique_fd.hpp"
+
+namespace monoceros::util {
+
+// Opens a new read-write file (mode 0600) in `directory` that has no name, so nothing is left
+// behind whatever happens to the process: O_TMPFILE where the filesystem supports it, else a
+// mkstemp file unlinked at once. On failure returns an empty fd and sets `error` to the errno.
+unique_fd open_unlinked_temp_file(const std::string& directory, int& error);
+
+}  // namespace monoceros::util
