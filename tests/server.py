@@ -133,7 +133,8 @@ class Server:
         cmd = [sys.executable, "-m", self.module, *self.args]
         if self.bind is not None:
             cmd += ["-b", self.bind]
-        return [*cmd, self.app]
+        # An empty app leaves APP_MODULE off the command line (wsgi_app from a config file).
+        return [*cmd, self.app] if self.app else cmd
 
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)

@@ -716,22 +716,22 @@ def test_graceful_timeout_bounds_shutdown(cli_server):
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_on_the_command_line():
-    result = run_cli("--max-requests", "10", app=PROBE)
-    line = assert_one_line_error(result, "max_requests", "not supported")
+    result = run_cli("--reuse-port", app=PROBE)
+    line = assert_one_line_error(result, "reuse_port", "not supported")
     assert line.startswith("Error: ")
 
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_in_a_config_file(tmp_path):
-    (tmp_path / "conf.py").write_text("max_requests = 10\n")
+    (tmp_path / "conf.py").write_text("reuse_port = True\n")
     result = run_cli("-c", str(tmp_path / "conf.py"), app=PROBE)
-    assert_one_line_error(result, "max_requests", "not supported")
+    assert_one_line_error(result, "reuse_port", "not supported")
 
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_in_gunicorn_cmd_args():
-    result = run_cli(app=PROBE, env={"GUNICORN_CMD_ARGS": "--max-requests 10"})
-    assert_one_line_error(result, "max_requests", "not supported")
+    result = run_cli(app=PROBE, env={"GUNICORN_CMD_ARGS": "--reuse-port"})
+    assert_one_line_error(result, "reuse_port", "not supported")
 
 
 @pytest.mark.monoceros_only  # worker_class is 'sync' only: docs/settings.md
@@ -741,7 +741,7 @@ def test_unsupported_worker_class():
 
 
 def test_unsupported_setting_at_its_default_is_accepted(cli_server):
-    srv = cli_server(PROBE, "--max-requests", "0")
+    srv = cli_server(PROBE, "--http-protocols", "h1", "--control-socket-mode", "0600")
     assert probe(srv.url("/"))["pid"] in srv.booted_worker_pids()
 
 

@@ -13,6 +13,8 @@
 #include "log/error_log.hpp"
 #include "util/clock.hpp"
 #include "util/errno_text.hpp"
+#include "util/heartbeat.hpp"
+#include "util/process_title.hpp"
 
 namespace monoceros::arbiter {
 namespace {
@@ -24,16 +26,32 @@ std::string pid_text(pid_t pid) {
   return std::to_string(pid);
 }
 
+// The same addresses, whatever their order.
+bool same_addresses(const std::vector<net::ListenSpec>& a, const std::vector<net::ListenSpec>& b) {
+  if (a.size() != b.size()) return false;
+  return std::all_of(a.begin(), a.end(), [&](const net::ListenSpec& spec) {
+    return std::count(a.begin(), a.end(), spec) == std::count(b.begin(), b.end(), spec);
+  });
+}
+
 }  // namespace
 
 Arbiter::Arbiter(ArbiterConfig config, ArbiterHost& host)
     : config_(std::move(config)), host_(host), load_error_reported_(0) {}
 
+void Arbiter::set_num_workers(int count) {
+  const int old_count = num_workers_;
+  num_workers_ = count;
+  host_.nworkers_changed(count, old_count);
+}
+
 std::variant<int, WorkerLaunch> Arbiter::run() {
   pid_ = ::getpid();
-  num_workers_ = config_.workers;
+  num_workers_ = -1;
+  set_num_workers(config_.workers);
   try {
     if (!start()) return 1;  // bind failure: nothing was started, nothing to stop
+    util::set_process_title("monoceros: master [" + config_.proc_name + "]");
     manage_workers();
     for (;;) {
       wait_for_signals(kLoopTickMs);
@@ -50,9 +68,30 @@ std::variant<int, WorkerLaunch> Arbiter::run() {
 
 bool Arbiter::start() {
   log::info("Starting monoceros " + config_.version);
+  host_.on_starting();
   signals_.emplace(std::initializer_list<int>{SIGHUP, SIGQUIT, SIGINT, SIGTERM, SIGTTIN, SIGTTOU,
                                               SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD});
-  for (const net::ListenSpec& spec : config_.binds) {
+  std::optional<std::vector<net::Listener>> opened = open_listeners(config_.binds);
+  if (!opened) return false;
+  listeners_ = std::move(*opened);
+  bound_ = config_.binds;
+  log_listening();
+  log::info("Using worker: " + config_.worker_class);
+  if (config_.statsd) {
+    std::string error;
+    statsd_ = log::StatsdClient::open(*config_.statsd, config_.statsd_prefix,
+                                      config_.dogstatsd_tags, error);
+    if (!statsd_) log::warning("StatsD metrics are off: " + error);
+  }
+  log::debug("Arbiter booted");
+  host_.when_ready();
+  return true;
+}
+
+std::optional<std::vector<net::Listener>> Arbiter::open_listeners(
+    const std::vector<net::ListenSpec>& binds) {
+  std::vector<net::Listener> opened;
+  for (const net::ListenSpec& spec : binds) {
     std::optional<net::Listener> listener;
     for (int attempt = 1; attempt <= kBindAttempts && !listener; ++attempt) {
       std::string error;
@@ -69,10 +108,55 @@ bool Arbiter::start() {
     }
     if (!listener) {
       log::error("Can't connect to " + net::describe_spec(spec));
-      return false;
+      return std::nullopt;
     }
-    listeners_.push_back(std::move(*listener));
+    opened.push_back(std::move(*listener));
   }
+  return opened;
+}
+
+void Arbiter::rebind_listeners(const std::vector<net::ListenSpec>& binds) {
+  // Addresses kept across the reload keep their sockets (no moment without a listener, no
+  // EADDRINUSE against ourselves); the others are opened, and the dropped ones closed.
+  std::vector<bool> reused(listeners_.size(), false);
+  std::vector<std::size_t> origin;  // for each kept listener (in new order), its old index
+  std::vector<net::ListenSpec> added;
+  for (const net::ListenSpec& spec : binds) {
+    std::size_t index = 0;
+    while (index < bound_.size() && (reused[index] || !(bound_[index] == spec)))
+      ++index;
+    if (index < bound_.size()) {
+      reused[index] = true;
+      origin.push_back(index);
+    } else {
+      added.push_back(spec);
+    }
+  }
+  std::optional<std::vector<net::Listener>> opened = open_listeners(added);
+  if (!opened) {
+    log::error("Reload keeps the old listeners: a new address could not be bound");
+    return;
+  }
+  // The kept sockets first, then the new ones; bound_ follows the same order.
+  std::vector<net::Listener> next;
+  std::vector<net::ListenSpec> next_bound;
+  for (std::size_t index : origin) {
+    next.push_back(std::move(listeners_[index]));
+    next_bound.push_back(bound_[index]);
+  }
+  for (std::size_t i = 0; i < opened->size(); ++i) {
+    next.push_back(std::move((*opened)[i]));
+    next_bound.push_back(added[i]);
+  }
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    if (!reused[i] && !listeners_[i].unix_path.empty()) ::unlink(listeners_[i].unix_path.c_str());
+  }
+  listeners_ = std::move(next);
+  bound_ = std::move(next_bound);
+  log_listening();
+}
+
+void Arbiter::log_listening() const {
   // One line for all listeners, comma-separated, as gunicorn prints it.
   std::string urls;
   for (const net::Listener& listener : listeners_) {
@@ -80,9 +164,6 @@ bool Arbiter::start() {
     urls += listener.url;
   }
   log::info("Listening at: " + urls + " (" + pid_text(pid_) + ")");
-  log::info("Using worker: " + config_.worker_class);
-  log::debug("Arbiter booted");
-  return true;
 }
 
 void Arbiter::wait_for_signals(int timeout_ms) {
@@ -141,7 +222,26 @@ void Arbiter::handle_chld() {
 }
 
 void Arbiter::handle_hup() {
-  log::warning("SIGHUP (reload) is not supported by monoceros yet; ignoring it");
+  log::info("Hang up: Master");
+  reload();
+}
+
+void Arbiter::reload() {
+  // The host re-reads the configuration (and sets logging up again); on a bad configuration
+  // it says why and the server carries on as it was.
+  std::optional<ArbiterConfig> fresh = host_.reload();
+  if (!fresh) return;
+  const bool rebind = !same_addresses(fresh->binds, bound_);
+  fresh->version = config_.version;
+  config_ = std::move(*fresh);
+  set_num_workers(config_.workers);
+  if (rebind) rebind_listeners(config_.binds);
+  host_.on_reload();
+  // New workers start with the new configuration (and load the app again, unless it was
+  // preloaded); manage_workers() then retires the oldest, which are the old ones.
+  for (int i = 0; i < config_.workers; ++i)
+    spawn_worker();
+  manage_workers();
 }
 
 void Arbiter::handle_term() {
@@ -159,11 +259,11 @@ void Arbiter::handle_quit() {
 }
 
 void Arbiter::handle_ttin() {
-  ++num_workers_;
+  set_num_workers(num_workers_ + 1);
 }
 
 void Arbiter::handle_ttou() {
-  if (num_workers_ > 1) --num_workers_;
+  if (num_workers_ > 1) set_num_workers(num_workers_ - 1);
 }
 
 void Arbiter::handle_usr1() {
@@ -176,7 +276,15 @@ void Arbiter::handle_usr2() {
 }
 
 void Arbiter::handle_winch() {
-  log::debug("SIGWINCH ignored. Not daemonized");
+  // A daemon has no terminal whose resize could send WINCH: gunicorn reads it as "stop the
+  // workers gracefully" (the master stays, TTIN brings workers back).
+  if (!config_.daemon) {
+    log::debug("SIGWINCH ignored. Not daemonized");
+    return;
+  }
+  log::info("graceful stop of workers");
+  set_num_workers(0);
+  kill_workers(SIGTERM);
 }
 
 void Arbiter::reap_workers() {
@@ -186,6 +294,7 @@ void Arbiter::reap_workers() {
     if (pid <= 0) return;
     auto found = workers_.find(pid);
     if (found == workers_.end()) continue;  // not ours (an orphan re-parented to us)
+    const int age = found->second.age;
     workers_.erase(found);
     if (WIFEXITED(status)) {
       const int code = WEXITSTATUS(status);
@@ -205,6 +314,8 @@ void Arbiter::reap_workers() {
         log::warning("Worker (pid:" + pid_text(pid) + ") was sent " + name + "!");
       }
     }
+    // After the exit is logged; not reached when a boot or load failure halts the master.
+    host_.child_exit(pid, age);
   }
 }
 
@@ -230,7 +341,9 @@ void Arbiter::manage_workers() {
   if (static_cast<int>(workers_.size()) != logged_worker_count_) {
     logged_worker_count_ = static_cast<int>(workers_.size());
     log::debug(std::to_string(logged_worker_count_) + " workers");
+    if (statsd_) statsd_->gauge("gunicorn.workers", logged_worker_count_);
   }
+  report_backlog();
   const int excess = static_cast<int>(workers_.size()) - num_workers_;
   if (excess <= 0) return;
   // Retire the oldest first, as gunicorn does; they leave the table when reaped.
@@ -242,17 +355,37 @@ void Arbiter::manage_workers() {
     kill_worker(by_age[static_cast<std::size_t>(i)].second, SIGTERM);
 }
 
+void Arbiter::report_backlog() {
+  if (!config_.backlog_metric) return;
+  int backlog = 0;
+  for (const net::Listener& listener : listeners_) {
+    const int waiting = net::accept_queue_length(listener);
+    if (waiting > 0) backlog += waiting;
+  }
+  log::debug("socket backlog: " + std::to_string(backlog));
+  if (statsd_) statsd_->histogram("gunicorn.backlog", backlog);
+}
+
 void Arbiter::spawn_worker() {
   WorkerRecord record;
   record.age = ++worker_age_;
-  record.heartbeat = util::Heartbeat(util::monotonic_ns());
+  std::string heartbeat_error;
+  record.heartbeat =
+      util::new_heartbeat(config_.worker_tmp_dir, util::monotonic_ns(), heartbeat_error);
+  if (!record.heartbeat) {
+    log::error(heartbeat_error);
+    throw Halt{"Can't create workertmp.", 1};
+  }
+  host_.pre_fork(record.age);
   const pid_t pid = host_.fork_process();
   if (pid < 0) {
     log::error("Unable to fork a worker: " + util::errno_text(errno));
     throw Halt{"Unable to fork a worker.", 1};
   }
   if (pid > 0) {
+    const int age = record.age;
     workers_.emplace(pid, std::move(record));
+    host_.worker_spawned(pid, age);
     return;
   }
   // In the new worker: keep only what it needs, then unwind out of the arbiter loop.
@@ -265,6 +398,7 @@ void Arbiter::spawn_worker() {
   launch.load_error_reported = &load_error_reported_;
   launch_.emplace(std::move(launch));
   workers_.clear();
+  util::set_process_title("monoceros: worker [" + config_.proc_name + "]");
   log::info("Booting worker with pid: " + pid_text(::getpid()));
   throw BecameWorker{};
 }
@@ -278,7 +412,13 @@ void Arbiter::kill_workers(int signal_number) {
 }
 
 void Arbiter::kill_worker(pid_t pid, int signal_number) {
-  if (::kill(pid, signal_number) != 0 && errno == ESRCH) workers_.erase(pid);
+  if (::kill(pid, signal_number) == 0 || errno != ESRCH) return;
+  // Already gone without being reaped: forget it, and tell the host as gunicorn does.
+  auto found = workers_.find(pid);
+  if (found == workers_.end()) return;
+  const int age = found->second.age;
+  workers_.erase(found);
+  host_.worker_vanished(pid, age);
 }
 
 void Arbiter::close_listeners() {
@@ -323,6 +463,7 @@ int Arbiter::halt(std::string_view reason, int exit_status) {
   const log::Level level = exit_status == 0 ? log::Level::info : log::Level::error;
   log::write(level, "Shutting down: Master");
   if (!reason.empty()) log::write(level, "Reason: " + std::string(reason));
+  host_.on_exit();
   signals_.reset();
   return exit_status;
 }

@@ -34,6 +34,13 @@ class Arbiter {
   // worker: returns what the worker inherits; the caller runs the worker and then exits.
   std::variant<int, WorkerLaunch> run();
 
+  // The target number of workers (gunicorn's `num_workers`); setting it tells the host.
+  int num_workers() const noexcept { return num_workers_; }
+  void set_num_workers(int count);
+  pid_t pid() const noexcept { return pid_; }
+  // The bound sockets (empty before start() and in a worker).
+  const std::vector<net::Listener>& listeners() const noexcept { return listeners_; }
+
  private:
   struct WorkerRecord {
     int age = 0;
@@ -72,6 +79,12 @@ class Arbiter {
   void stop(bool graceful);
   int halt(std::string_view reason, int exit_status);
   void close_listeners();
+  std::optional<std::vector<net::Listener>> open_listeners(
+      const std::vector<net::ListenSpec>& binds);
+  void rebind_listeners(const std::vector<net::ListenSpec>& binds);
+  void log_listening() const;
+  void reload();
+  void report_backlog();
 
   ArbiterConfig config_;
   ArbiterHost& host_;
@@ -81,7 +94,9 @@ class Arbiter {
   int logged_worker_count_ = -1;
   bool stopping_ = false;
   std::optional<SignalQueue> signals_;
+  std::optional<log::StatsdClient> statsd_;
   std::vector<net::Listener> listeners_;
+  std::vector<net::ListenSpec> bound_;  // what listeners_ were opened from, in order
   std::map<pid_t, WorkerRecord> workers_;
   util::SharedCell<int> load_error_reported_;
   std::optional<WorkerLaunch> launch_;

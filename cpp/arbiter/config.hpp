@@ -1,9 +1,11 @@
 // ArbiterConfig: the settings the master process acts on.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "log/statsd.hpp"
 #include "net/listener.hpp"
 
 namespace monoceros::arbiter {
@@ -15,6 +17,14 @@ struct ArbiterConfig {
   double timeout = 30;           // seconds without a heartbeat before SIGABRT; 0 disables
   double graceful_timeout = 30;  // seconds workers get to finish after SIGTERM
   int umask = 0;                 // for unix socket files
+  std::string worker_tmp_dir;    // heartbeat files go here; "" keeps them in anonymous memory
+  bool daemon = false;           // SIGWINCH stops the workers of a daemon (no terminal)
+  std::string proc_name;         // process titles: "monoceros: master [<proc_name>]"
+  // StatsD: the workers gauge (and the listen backlog, when asked) go to this server.
+  std::optional<log::StatsdTarget> statsd;
+  std::string statsd_prefix;  // used as given, trailing dot included
+  std::string dogstatsd_tags;
+  bool backlog_metric = false;
   std::string worker_class = "sync";
   std::string version;  // printed in "Starting monoceros <version>"
 };

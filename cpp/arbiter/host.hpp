@@ -3,6 +3,10 @@
 
 #include <sys/types.h>
 
+#include <optional>
+
+#include "arbiter/config.hpp"
+
 namespace monoceros::arbiter {
 
 class ArbiterHost {
@@ -19,6 +23,22 @@ class ArbiterHost {
 
   // SIGUSR1: reopen log files in the master.
   virtual void reopen_logs() = 0;
+
+  // The master's moments where gunicorn calls its server hooks. `age` identifies a worker
+  // (its spawn order); `old_count` is -1 the first time the worker count is set.
+  virtual void on_starting() = 0;
+  virtual void when_ready() = 0;
+  virtual void pre_fork(int age) = 0;
+  virtual void worker_spawned(pid_t pid, int age) = 0;   // in the master, right after fork
+  virtual void child_exit(pid_t pid, int age) = 0;       // a worker was reaped
+  virtual void worker_vanished(pid_t pid, int age) = 0;  // signalled, but already gone (ESRCH)
+  virtual void nworkers_changed(int count, int old_count) = 0;
+  virtual void on_exit() = 0;
+
+  // SIGHUP: re-read the configuration. The new settings, or nullopt to keep the old ones (the
+  // host has logged why). on_reload() follows once the listeners match the new settings.
+  virtual std::optional<ArbiterConfig> reload() = 0;
+  virtual void on_reload() = 0;
 };
 
 }  // namespace monoceros::arbiter

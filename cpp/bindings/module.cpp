@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -13,6 +14,7 @@
 
 #include "arbiter/arbiter.hpp"
 #include "log/error_log.hpp"
+#include "log/statsd.hpp"
 #include "worker/sync_worker.hpp"
 #include "wsgi/python_types.hpp"
 
@@ -60,15 +62,39 @@ net::ListenSpec to_listen_spec(nb::handle address) {
   return spec;
 }
 
+// settings["statsd"]: None, {"host": str, "port": int} or {"unix_path": str}.
+std::optional<log::StatsdTarget> to_statsd_target(const nb::dict& settings) {
+  if (!settings.contains("statsd") || settings["statsd"].is_none()) return std::nullopt;
+  nb::dict spec = nb::cast<nb::dict>(settings["statsd"]);
+  log::StatsdTarget target;
+  target.host = get<std::string>(spec, "host", "");
+  target.port = get<int>(spec, "port", 8125);
+  target.unix_path = get<std::string>(spec, "unix_path", "");
+  return target;
+}
+
 arbiter::ArbiterConfig to_arbiter_config(const nb::dict& settings) {
   arbiter::ArbiterConfig config;
-  for (nb::handle address : settings["bind"])
+  // Validated in Python as ids below (uid_t)-1; absent means keep the owner.
+  const auto owner_uid = static_cast<uid_t>(get<long long>(settings, "uid", -1));
+  const auto owner_gid = static_cast<gid_t>(get<long long>(settings, "gid", -1));
+  for (nb::handle address : settings["bind"]) {
     config.binds.push_back(to_listen_spec(address));
+    config.binds.back().owner_uid = owner_uid;
+    config.binds.back().owner_gid = owner_gid;
+  }
   config.backlog = get<int>(settings, "backlog", 2048);
   config.workers = get<int>(settings, "workers", 1);
   config.timeout = get<double>(settings, "timeout", 30);
   config.graceful_timeout = get<double>(settings, "graceful_timeout", 30);
   config.umask = get<int>(settings, "umask", 0);
+  config.worker_tmp_dir = get<std::string>(settings, "worker_tmp_dir", "");
+  config.daemon = get<bool>(settings, "daemon", false);
+  config.proc_name = get<std::string>(settings, "proc_name", "monoceros");
+  config.statsd = to_statsd_target(settings);
+  config.statsd_prefix = get<std::string>(settings, "statsd_prefix", "");
+  config.dogstatsd_tags = get<std::string>(settings, "dogstatsd_tags", "");
+  config.backlog_metric = get<bool>(settings, "enable_backlog_metric", false);
   config.worker_class = get<std::string>(settings, "worker_class", "sync");
   config.version = get<std::string>(settings, "version", "");
   return config;
@@ -140,6 +166,28 @@ void set_error_logger(nb::object callable, int threshold) {
   log::set_sink(error_log_callable ? &python_error_sink : nullptr);
 }
 
+// ---- statsd --------------------------------------------------------------------------------
+
+// The same client for the Python side: log-level counters and metrics that hooks log.
+class PyStatsd {
+ public:
+  explicit PyStatsd(nb::dict settings) {
+    std::optional<log::StatsdTarget> target = to_statsd_target(settings);
+    if (!target) throw nb::value_error("no statsd target in the settings");
+    std::string error;
+    client_ = log::StatsdClient::open(*target, get<std::string>(settings, "statsd_prefix", ""),
+                                      get<std::string>(settings, "dogstatsd_tags", ""), error);
+    if (!client_) throw nb::value_error(error.c_str());
+  }
+  void increment(const std::string& name, std::int64_t value) { client_->increment(name, value); }
+  void gauge(const std::string& name, std::int64_t value) { client_->gauge(name, value); }
+  void timer(const std::string& name, double ms) { client_->timer(name, ms); }
+  void histogram(const std::string& name, std::int64_t value) { client_->histogram(name, value); }
+
+ private:
+  std::optional<log::StatsdClient> client_;
+};
+
 // ---- arbiter -------------------------------------------------------------------------------
 
 // What a new worker process carries out of Arbiter.run().
@@ -161,7 +209,10 @@ class PyWorkerLaunch {
 
 class PythonHost final : public arbiter::ArbiterHost {
  public:
-  explicit PythonHost(nb::object reopen_logs) : reopen_logs_(std::move(reopen_logs)) {}
+  // `events` receives the server-hook moments as method calls (monoceros.hooks.MasterEvents);
+  // None when no hook is set.
+  PythonHost(nb::object reopen_logs, nb::object events)
+      : reopen_logs_(std::move(reopen_logs)), events_(std::move(events)) {}
 
   pid_t fork_process() override {
     PyOS_BeforeFork();
@@ -184,15 +235,54 @@ class PythonHost final : public arbiter::ArbiterHost {
     }
   }
 
+  void on_starting() override { notify("on_starting"); }
+  void when_ready() override { notify("when_ready"); }
+  void pre_fork(int age) override { notify("pre_fork", age); }
+  void worker_spawned(pid_t pid, int age) override { notify("worker_spawned", pid, age); }
+  void child_exit(pid_t pid, int age) override { notify("child_exit", pid, age); }
+  void worker_vanished(pid_t pid, int age) override { notify("worker_vanished", pid, age); }
+  void nworkers_changed(int count, int old_count) override {
+    notify("nworkers_changed", count, old_count);
+  }
+  void on_exit() override { notify("on_exit"); }
+  void on_reload() override { notify("on_reload"); }
+
+  std::optional<arbiter::ArbiterConfig> reload() override {
+    if (events_.is_none()) return std::nullopt;
+    try {
+      nb::object fresh = events_.attr("reload")();
+      if (fresh.is_none()) return std::nullopt;
+      return to_arbiter_config(nb::cast<nb::dict>(fresh));
+    } catch (nb::python_error& error) {
+      error.discard_as_unraisable("reload");
+    } catch (const std::exception& error) {
+      log::error(std::string("Reload failed: ") + error.what());
+    }
+    return std::nullopt;
+  }
+
  private:
+  // The Python side logs a hook's own exceptions; anything escaping that must not unwind
+  // through the arbiter loop, so it is reported as unraisable.
+  template <typename... Args>
+  void notify(const char* event, Args... args) {
+    if (events_.is_none()) return;
+    try {
+      events_.attr(event)(args...);
+    } catch (nb::python_error& error) {
+      error.discard_as_unraisable(event);
+    }
+  }
+
   nb::object reopen_logs_;
+  nb::object events_;
   PyThreadState* saved_ = nullptr;
 };
 
 class PyArbiter {
  public:
   explicit PyArbiter(nb::dict settings)
-      : host_(settings.contains("reopen_logs") ? nb::object(settings["reopen_logs"]) : nb::none()),
+      : host_(setting_or_none(settings, "reopen_logs"), setting_or_none(settings, "events")),
         arbiter_(to_arbiter_config(settings), host_) {}
 
   // The master's exit status, or (in a new worker) a WorkerLaunch.
@@ -202,7 +292,24 @@ class PyArbiter {
     return nb::cast(PyWorkerLaunch(std::move(std::get<arbiter::WorkerLaunch>(outcome))));
   }
 
+  int num_workers() const { return arbiter_.num_workers(); }
+  void set_num_workers(int count) {
+    if (count < 0) throw nb::value_error("num_workers must be >= 0");
+    arbiter_.set_num_workers(count);
+  }
+  int pid() const { return arbiter_.pid(); }
+  nb::list listeners() const {
+    nb::list out;
+    for (const net::Listener& listener : arbiter_.listeners())
+      out.append(nb::make_tuple(listener.fd.get(), listener.url));
+    return out;
+  }
+
  private:
+  static nb::object setting_or_none(const nb::dict& settings, const char* key) {
+    return settings.contains(key) ? nb::object(settings[key]) : nb::none();
+  }
+
   PythonHost host_;
   arbiter::Arbiter arbiter_;
 };
@@ -223,6 +330,8 @@ class PyWorker {
     config.proxy_protocol = to_proxy_mode(get<std::string>(settings, "proxy_protocol", "off"));
     config.proxy_allow_ips = get_strings(settings, "proxy_allow_ips");
     config.worker_connections = get<int>(settings, "worker_connections", 1000);
+    const long long max_requests = get<long long>(settings, "max_requests", 0);
+    config.max_requests = max_requests > 0 ? static_cast<std::uint64_t>(max_requests) : 0;
     config.timeout = get<double>(settings, "timeout", 30);
     config.tmp_upload_dir = get<std::string>(settings, "tmp_upload_dir", "");
     const long long body_limit = get<long long>(settings, "limit_request_body", 0);
@@ -242,6 +351,13 @@ class PyWorker {
     config.response.report_exception = report_exception_.ptr();
     config.access_log_format = get<std::string>(settings, "access_log_format", "");
     config.access_log = access_log_.is_none() ? nullptr : access_log_.ptr();
+    config.statsd = to_statsd_target(settings);
+    config.statsd_prefix = get<std::string>(settings, "statsd_prefix", "");
+    config.dogstatsd_tags = get<std::string>(settings, "dogstatsd_tags", "");
+    pre_request_ = hook(settings, "pre_request");
+    post_request_ = hook(settings, "post_request");
+    config.pre_request = pre_request_.is_none() ? nullptr : pre_request_.ptr();
+    config.post_request = post_request_.is_none() ? nullptr : post_request_.ptr();
     arbiter::WorkerLaunch& inherited = launch.launch();
     worker_ = std::make_unique<worker::SyncWorker>(config, std::move(inherited.listeners),
                                                    std::move(inherited.heartbeat), inherited.ppid,
@@ -254,9 +370,16 @@ class PyWorker {
   void stop() { worker_->request_stop(); }
   int wakeup_fd() const { return worker_->wakeup_fd(); }
   std::uint64_t requests() const { return worker_->requests(); }
+  bool alive() const { return !worker_->stopping(); }
 
  private:
+  static nb::object hook(const nb::dict& settings, const char* key) {
+    return settings.contains(key) ? nb::object(settings[key]) : nb::none();
+  }
+
   nb::object app_;
+  nb::object pre_request_;  // server hooks kept alive for the worker's life (or None)
+  nb::object post_request_;
   nb::object errors_;
   nb::object report_exception_;
   nb::object access_log_;
@@ -267,10 +390,20 @@ class PyWorker {
 
 NB_MODULE(_core, module) {
   module.doc() = "The C++ core of monoceros: arbiter, workers, HTTP parser and WSGI bridge.";
+  // A worker process exits with its Arbiter and Worker objects still referenced (they live
+  // as long as the process does); nanobind's leak report at exit would only be noise.
+  nb::set_leak_warnings(false);
   if (!wsgi::init_python_types(module.ptr())) throw nb::python_error();
 
   module.def("set_error_logger", &set_error_logger, nb::arg("log").none(), nb::arg("threshold"),
              "Route the core's error-log messages to log(level, message); None restores stderr.");
+
+  nb::class_<PyStatsd>(module, "Statsd", "A StatsD client: datagrams sent without blocking.")
+      .def(nb::init<nb::dict>(), nb::arg("settings"))
+      .def("increment", &PyStatsd::increment, nb::arg("name"), nb::arg("value"))
+      .def("gauge", &PyStatsd::gauge, nb::arg("name"), nb::arg("value"))
+      .def("timer", &PyStatsd::timer, nb::arg("name"), nb::arg("milliseconds"))
+      .def("histogram", &PyStatsd::histogram, nb::arg("name"), nb::arg("value"));
 
   nb::class_<PyWorkerLaunch>(module, "WorkerLaunch",
                              "What a new worker process inherits from the arbiter.")
@@ -282,7 +415,11 @@ NB_MODULE(_core, module) {
       .def(nb::init<nb::dict>(), nb::arg("settings"))
       .def("run", &PyArbiter::run,
            "Run the master loop. Returns the exit status in the master, or a WorkerLaunch in a "
-           "newly forked worker.");
+           "newly forked worker.")
+      .def_prop_rw("num_workers", &PyArbiter::num_workers, &PyArbiter::set_num_workers,
+                   "The target number of workers (TTIN/TTOU change it too).")
+      .def_prop_ro("pid", &PyArbiter::pid)
+      .def_prop_ro("listeners", &PyArbiter::listeners, "(fd, url) of each bound socket.");
 
   nb::class_<PyWorker>(module, "Worker", "A worker process's event loop serving one WSGI app.")
       .def(nb::init<PyWorkerLaunch&, nb::object, nb::dict, nb::object, nb::object, nb::object>(),
@@ -291,5 +428,6 @@ NB_MODULE(_core, module) {
       .def("run", &PyWorker::run, "Serve until stopped; signal handlers may raise SystemExit.")
       .def("stop", &PyWorker::stop, "Stop gracefully: finish accepted requests, then return.")
       .def_prop_ro("wakeup_fd", &PyWorker::wakeup_fd)
-      .def_prop_ro("requests", &PyWorker::requests);
+      .def_prop_ro("requests", &PyWorker::requests)
+      .def_prop_ro("alive", &PyWorker::alive);
 }

@@ -3,11 +3,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "http/parser.hpp"
 #include "http/proxy_protocol.hpp"
+#include "log/statsd.hpp"
 #include "wsgi/environ.hpp"
 #include "wsgi/response.hpp"
 
@@ -18,9 +20,10 @@ struct WorkerConfig {
   std::vector<std::string> forwarded_allow_ips = {"127.0.0.1", "::1"};
   http::ProxyProtocolMode proxy_protocol = http::ProxyProtocolMode::off;
   std::vector<std::string> proxy_allow_ips = {"127.0.0.1", "::1"};
-  int worker_connections = 1000;  // open connections per worker; accepting pauses beyond it
-  double timeout = 30;            // heartbeat period is timeout/2; also the idle limit while a
-                                  // request is read or a response waits for the client
+  std::uint64_t max_requests = 0;  // stop gracefully after this many requests; 0: never
+  int worker_connections = 1000;   // open connections per worker; accepting pauses beyond it
+  double timeout = 30;             // heartbeat period is timeout/2; also the idle limit while a
+                                   // request is read or a response waits for the client
   std::uint64_t limit_request_body = 0;     // 413 above it; 0: no limit (gunicorn has none)
   std::size_t body_memory_limit = 1 << 20;  // larger bodies are spooled to tmp_upload_dir
   std::string tmp_upload_dir;
@@ -29,6 +32,13 @@ struct WorkerConfig {
   wsgi::ResponseSettings response;
   std::string access_log_format;
   PyObject* access_log = nullptr;  // callable(line) or null when access logging is off
+  // StatsD per-request metrics (gunicorn.requests, .request.duration, .request.status.N).
+  std::optional<log::StatsdTarget> statsd;
+  std::string statsd_prefix;
+  std::string dogstatsd_tags;
+  // Server hooks (monoceros.hooks); null when the user set none, so they cost nothing.
+  PyObject* pre_request = nullptr;   // callable(environ); raising makes the request a 500
+  PyObject* post_request = nullptr;  // callable(environ, status, headers, sent, length)
 };
 
 }  // namespace monoceros::worker

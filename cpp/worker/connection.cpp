@@ -68,10 +68,51 @@ void Connection::abort() noexcept {
 void Connection::end_exchange() noexcept {
   if (response_) {
     response_->complete();
+    if (environ_ && context_.config.post_request) run_post_request();
     response_.reset();
   }
   environ_.reset();
   close_client_socket();
+}
+
+void Connection::run_post_request() noexcept {
+  // gunicorn runs post_request after every request, failed ones included; but not while an
+  // exception such as SystemExit is on its way out of the worker.
+  if (PyErr_Occurred()) return;
+  const wsgi::Response& response = *response_;
+  wsgi::PyRef headers = wsgi::PyRef::steal(PyList_New(0));
+  if (!headers) {
+    PyErr_Clear();
+    return;
+  }
+  for (const auto& [name, value] : response.headers()) {
+    wsgi::PyRef pair = wsgi::PyRef::steal(
+        Py_BuildValue("(s#s#)", name.data(), static_cast<Py_ssize_t>(name.size()), value.data(),
+                      static_cast<Py_ssize_t>(value.size())));
+    if (!pair || PyList_Append(headers.get(), pair.get()) != 0) {
+      PyErr_Clear();
+      return;
+    }
+  }
+  wsgi::PyRef status = response.status().empty()
+                           ? wsgi::PyRef::borrow(Py_None)
+                           : wsgi::PyRef::steal(PyUnicode_DecodeLatin1(
+                                 response.status().data(),
+                                 static_cast<Py_ssize_t>(response.status().size()), nullptr));
+  wsgi::PyRef sent = wsgi::PyRef::steal(PyLong_FromUnsignedLongLong(response.body_bytes()));
+  wsgi::PyRef length =
+      response.has_content_length()
+          ? wsgi::PyRef::steal(PyLong_FromUnsignedLongLong(response.content_length()))
+          : wsgi::PyRef::borrow(Py_None);
+  if (!status || !sent || !length) {
+    PyErr_Clear();
+    return;
+  }
+  // The Python side logs the hook's own exceptions; whatever still escapes is reported here.
+  wsgi::PyRef outcome = wsgi::PyRef::steal(
+      PyObject_CallFunctionObjArgs(context_.config.post_request, environ_.get(), status.get(),
+                                   headers.get(), sent.get(), length.get(), nullptr));
+  if (!outcome) PyErr_WriteUnraisable(context_.config.post_request);
 }
 
 void Connection::close_client_socket() noexcept {
@@ -306,8 +347,9 @@ Step Connection::dispatch() {
   response_produced_ = false;
   set_interest(0);  // one request per connection: nothing more is read
   request_start_ns_ = util::monotonic_ns();
-  // gunicorn's default pre_request hook logs each request at debug level.
-  if (log::enabled(log::Level::debug)) {
+  // gunicorn's default pre_request hook logs each request at debug level; a hook the user set
+  // replaces it (and runs once the environ exists, below).
+  if (!context_.config.pre_request && log::enabled(log::Level::debug)) {
     log::debug(std::string(request_.method) + " " + std::string(request_.path));
   }
 
@@ -330,6 +372,12 @@ Step Connection::dispatch() {
     return reject(rejected);
   }
   if (!environ_) return after(response_->fail_with_pending_error());
+  if (context_.config.pre_request) {
+    // A failing pre_request hook is answered like a failing app: 500, traceback logged.
+    wsgi::PyRef outcome =
+        wsgi::PyRef::steal(PyObject_CallOneArg(context_.config.pre_request, environ_.get()));
+    if (!outcome) return after(response_->fail_with_pending_error());
+  }
   return after(response_->run(context_.app, environ_.get()));
 }
 
@@ -385,9 +433,19 @@ Step Connection::finish_exchange() {
 }
 
 void Connection::log_access() {
-  if (!context_.access_log || !context_.config.access_log || !response_) return;
-  AccessFacts facts{request_, *response_, environ_.get(), remote_addr_,
-                    util::monotonic_ns() - request_start_ns_};
+  if (!response_) return;
+  const std::int64_t elapsed_ns = util::monotonic_ns() - request_start_ns_;
+  if (context_.statsd) {
+    // gunicorn's statsd logger counts every answered request, access log or not.
+    log::StatsdClient& statsd = *context_.statsd;
+    statsd.timer("gunicorn.request.duration", static_cast<double>(elapsed_ns) / 1e6);
+    statsd.increment("gunicorn.requests", 1);
+    if (response_->status_code() != 0) {
+      statsd.increment("gunicorn.request.status." + std::to_string(response_->status_code()), 1);
+    }
+  }
+  if (!context_.access_log || !context_.config.access_log) return;
+  AccessFacts facts{request_, *response_, environ_.get(), remote_addr_, elapsed_ns};
   write_access_record(*context_.access_log, context_.config.access_log, facts);
 }
 

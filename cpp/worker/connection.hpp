@@ -47,6 +47,10 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   // Idle means nothing of a request has arrived yet: safe to drop on a graceful stop.
   bool idle() const noexcept { return phase_ == Phase::head && in_.empty(); }
   bool expired(std::int64_t now_ns) const noexcept { return deadline_ns_ && now_ns > deadline_ns_; }
+  // Bring the deadline forward to `deadline_ns` (never later than it already is).
+  void expire_by(std::int64_t deadline_ns) noexcept {
+    if (deadline_ns_ == 0 || deadline_ns < deadline_ns_) deadline_ns_ = deadline_ns;
+  }
 
   // wsgi::ResponseOutput
   void queue(std::string bytes) override;
@@ -81,6 +85,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Step half_close();
 
   void end_exchange() noexcept;
+  void run_post_request() noexcept;
   void close_client_socket() noexcept;
   void set_interest(std::uint32_t events);
   void touch() noexcept;

@@ -8,6 +8,7 @@
 
 #include "http/response_head.hpp"
 #include "log/access_log.hpp"
+#include "log/statsd.hpp"
 #include "net/address_matcher.hpp"
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
@@ -37,6 +38,7 @@ struct WorkerContext {
   net::AddressMatcher& proxy_senders;    // proxy_allow_ips
   PyObject* app;
   std::optional<log::AccessLog> access_log;
+  std::optional<log::StatsdClient> statsd;
   http::HttpDate date;
   std::uint64_t requests = 0;
 };

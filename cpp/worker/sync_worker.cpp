@@ -20,6 +20,8 @@ namespace {
 
 constexpr int kAcceptsPerWakeup = 64;
 constexpr int kMaxEvents = 128;
+// How long a graceful stop waits for the first bytes of connections already accepted.
+constexpr std::int64_t kShutdownIdleGraceNs = 2'000'000'000;
 
 }  // namespace
 
@@ -27,7 +29,7 @@ SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> li
                        util::Heartbeat heartbeat, pid_t parent, PyObject* app)
     : config_(config),
       environ_(config_.environ),
-      context_{config_,      loop_, environ_, trusted_proxies_, proxy_senders_, app,
+      context_{config_,      loop_, environ_, trusted_proxies_, proxy_senders_, app, std::nullopt,
                std::nullopt, {},    0},
       heartbeat_(std::move(heartbeat)),
       parent_(parent) {
@@ -38,6 +40,12 @@ SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> li
     throw std::runtime_error("invalid proxy_allow_ips entry: " + *bad);
   }
   if (config_.access_log) context_.access_log.emplace(config_.access_log_format);
+  if (config_.statsd) {
+    std::string error;
+    context_.statsd = log::StatsdClient::open(*config_.statsd, config_.statsd_prefix,
+                                              config_.dogstatsd_tags, error);
+    if (!context_.statsd) log::warning("StatsD metrics are off in this worker: " + error);
+  }
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   wakeup_read_.reset(fds[0]);
@@ -93,6 +101,11 @@ int SyncWorker::run() {
       if (!handle(static_cast<LoopTag*>(ready[i].tag), ready[i])) return -1;
     }
     closed_.clear();
+    if (config_.max_requests != 0 && !stopping_ && context_.requests >= config_.max_requests) {
+      // max_requests: a graceful stop; the arbiter forks the replacement.
+      log::info("Autorestarting worker after current request.");
+      stopping_ = true;
+    }
   }
 }
 
@@ -196,14 +209,13 @@ void SyncWorker::resume_accepting() {
 void SyncWorker::begin_shutdown() {
   shutting_down_ = true;
   pause_accepting();
-  // Connections that have not sent a byte are not requests yet: let them go now. Connections
-  // with a request in progress finish (bounded by the arbiter's graceful_timeout).
-  std::vector<Connection*> idle;
+  // An accepted connection that has not sent a byte yet is usually a request on its way: it
+  // gets a short grace to arrive rather than a reset (closing it would fail that client).
+  // Connections with a request in progress finish, bounded by the arbiter's graceful_timeout.
+  const std::int64_t grace = util::monotonic_ns() + kShutdownIdleGraceNs;
   for (auto& [raw, owned] : connections_) {
-    if (raw->idle()) idle.push_back(raw);
+    if (raw->idle()) raw->expire_by(grace);
   }
-  for (Connection* connection : idle)
-    close_connection(connection);
 }
 
 void SyncWorker::expire_connections() {

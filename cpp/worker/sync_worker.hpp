@@ -39,6 +39,7 @@ class SyncWorker {
 
   // Graceful stop (SIGTERM): accept nothing new, finish what was accepted, then return.
   void request_stop() noexcept { stopping_ = true; }
+  bool stopping() const noexcept { return stopping_; }
 
   // The write end to pass to signal.set_wakeup_fd, so a signal interrupts the wait at once.
   int wakeup_fd() const noexcept { return wakeup_write_.get(); }

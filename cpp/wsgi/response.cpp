@@ -175,13 +175,23 @@ Response::Progress Response::finish_body() {
 }
 
 Response::Progress Response::fail() {
-  // SystemExit, KeyboardInterrupt and other non-Exception errors stop the worker.
-  if (!PyErr_ExceptionMatches(PyExc_Exception)) return Progress::fatal;
+  // SystemExit, KeyboardInterrupt and other non-Exception errors stop the worker. A worker
+  // told to exit mid-request (SIGABRT on timeout, SIGQUIT) still answers this client with a
+  // 500 when it can, as gunicorn does; the exception stays pending on its way out.
+  if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+    if (!headers_sent_) answer_internal_error();
+    return Progress::fatal;
+  }
   std::string message = "Error handling request ";
   message += facts_.raw_uri;
   report_pending(settings_, message);
   must_close_ = true;
   if (headers_sent_) return Progress::failed;  // too late for a 500: cut the response short
+  return answer_internal_error() ? Progress::finished : Progress::failed;
+}
+
+bool Response::answer_internal_error() {
+  must_close_ = true;
   pending_.clear();
   status_code_ = 500;
   status_ = "500 Internal Server Error";
@@ -189,7 +199,7 @@ Response::Progress Response::fail() {
   headers_sent_ = true;
   output_.queue(
       http::error_response(500, "Internal Server Error", "", date_.now(), settings_.server));
-  return output_.flush() ? Progress::finished : Progress::failed;
+  return output_.flush();
 }
 
 bool Response::require_started() {

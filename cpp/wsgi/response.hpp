@@ -81,6 +81,10 @@ class Response {
   bool must_close() const noexcept { return must_close_; }
   bool headers_sent() const noexcept { return headers_sent_; }
   int status_code() const noexcept { return status_code_; }
+  const std::string& status() const noexcept { return status_; }  // "200 OK"; empty if none
+  // The app's Content-Length, when it gave one (or monoceros added one).
+  bool has_content_length() const noexcept { return has_content_length_; }
+  std::uint64_t content_length() const noexcept { return content_length_; }
   std::uint64_t body_bytes() const noexcept { return body_sent_; }
   const HeaderList& headers() const noexcept { return headers_; }
 
@@ -95,6 +99,7 @@ class Response {
   Progress send_file(PyObject* filelike);
   Progress finish_body();
   Progress fail();
+  bool answer_internal_error();  // queue and flush a 500; false if the client is gone
   bool require_started();
   void send_head();
   void write_body(PyObject* owner, std::string_view data);

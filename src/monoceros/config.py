@@ -327,12 +327,15 @@ def _account(lookup: Callable[[str], int], what: str) -> Validator:
     def validate(value: Any, cfg: Config) -> int:
         if isinstance(value, bool):
             raise _Invalid(f"is not a {what} name or id")
+        if isinstance(value, str) and value.strip().removeprefix("-").isdigit():
+            value = int(value)
         if isinstance(value, int):
-            return value
+            # (uid_t)-1 means "no change" to the kernel, so it is no id.
+            if not 0 <= value < 2**32 - 1:
+                raise _Invalid(f"is not a valid {what} id (0 to 4294967294)")
+            return int(value)
         if not isinstance(value, str):
             raise _Invalid(f"is not a {what} name or id")
-        if value.isdigit():
-            return int(value)
         try:
             return lookup(value)
         except KeyError:
@@ -389,7 +392,7 @@ def _statsd_address(value: Any, cfg: Config) -> Any:
     if address.kind == "unix":
         return address.path
     if address.kind == "fd":
-        return address.fd
+        raise _Invalid("is not 'HOST:PORT' or 'unix://PATH'")
     return (address.host, address.port)
 
 
@@ -617,11 +620,33 @@ def _text(name: str, section: str, flags: tuple[str, ...], default: Any, help: s
     return Setting(name, section, flags, help=help, default=default, **kw)
 
 
+# The hooks called today (monoceros.hooks); pre_exec waits for SIGUSR2 (binary upgrade).
+_CALLED_HOOKS = frozenset(
+    {
+        "on_starting",
+        "on_reload",
+        "when_ready",
+        "pre_fork",
+        "post_fork",
+        "post_worker_init",
+        "worker_int",
+        "worker_abort",
+        "pre_request",
+        "post_request",
+        "child_exit",
+        "worker_exit",
+        "nworkers_changed",
+        "on_exit",
+    }
+)
+
+
 def _hook_row(name: str, section: str, fn: Callable, help: str, **kw: Any) -> Setting:
     arity = _positional_count(fn)
     params = ", ".join(inspect.signature(fn).parameters)
     validator = kw.pop("validator", _hook(arity))
     kw.setdefault("default_doc", "no-op")
+    kw.setdefault("supported", name in _CALLED_HOOKS)
     return Setting(
         name,
         section,
@@ -720,6 +745,7 @@ SETTINGS: tuple[Setting, ...] = (
         ("--max-requests",),
         0,
         "Replace a worker after it has served this many requests; 0 never replaces it.",
+        supported=True,
     ),
     _number(
         "max_requests_jitter",
@@ -728,6 +754,7 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         "Add a random number between 0 and this value to max_requests for each worker, so "
         "that workers are not all replaced at once.",
+        supported=True,
     ),
     _number(
         "timeout",
@@ -788,6 +815,7 @@ SETTINGS: tuple[Setting, ...] = (
         DEBUGGING,
         ("--reload",),
         "Restart workers when the application's source files change (for development).",
+        supported=True,
     ),
     _text(
         "reload_engine",
@@ -797,6 +825,7 @@ SETTINGS: tuple[Setting, ...] = (
         "How --reload notices changes: auto, poll or inotify.",
         validator=_reload_engine,
         metavar="STRING",
+        supported=True,
     ),
     Setting(
         "reload_extra_files",
@@ -807,19 +836,28 @@ SETTINGS: tuple[Setting, ...] = (
         default=[],
         action="append",
         metavar="FILES",
+        supported=True,
     ),
-    _flag("spew", DEBUGGING, ("--spew",), "Trace every line of Python executed (very verbose)."),
+    _flag(
+        "spew",
+        DEBUGGING,
+        ("--spew",),
+        "Print every line of Python each worker executes (very verbose).",
+        supported=True,
+    ),
     _flag(
         "check_config",
         DEBUGGING,
         ("--check-config",),
         "Check the configuration and that the application loads, then exit.",
+        supported=True,
     ),
     _flag(
         "print_config",
         DEBUGGING,
         ("--print-config",),
         "Print the resolved configuration, then exit as --check-config does.",
+        supported=True,
     ),
     # -- Server Mechanics ----------------------------------------------------------------------
     _flag(
@@ -863,7 +901,9 @@ SETTINGS: tuple[Setting, ...] = (
         "daemon",
         MECHANICS,
         ("-D", "--daemon"),
-        "Detach from the terminal and keep running in the background.",
+        "Detach from the terminal and keep running in the background (umask 022, standard "
+        "streams on /dev/null unless enable_stdio_inheritance, working directory kept).",
+        supported=True,
     ),
     Setting(
         "raw_env",
@@ -882,24 +922,27 @@ SETTINGS: tuple[Setting, ...] = (
         MECHANICS,
         ("-p", "--pid"),
         None,
-        "File to write the process id of the master to.",
+        "File to write the process id of the master to; removed at exit. A pidfile naming "
+        "a running process stops the start.",
         metavar="FILE",
+        supported=True,
     ),
     _text(
         "worker_tmp_dir",
         MECHANICS,
         ("--worker-tmp-dir",),
         None,
-        "Directory for the workers' heartbeat files; a tmpfs such as /dev/shm avoids stalls "
-        "on slow disks.",
+        "Directory for the workers' heartbeat files (unlinked at once); a tmpfs such as "
+        "/dev/shm avoids stalls on slow disks. Unset, heartbeats live in shared memory.",
         metavar="DIR",
+        supported=True,
     ),
     Setting(
         "user",
         MECHANICS,
         ("-u", "--user"),
-        help="User (name or uid) the workers run as. monoceros does not switch users yet, "
-        "so only the current effective user is accepted.",
+        help="User (name or uid) the workers run as; they switch to it after the fork, "
+        "before loading the app. Unix socket files and log files are given to it.",
         validator=_account(_uid_of, "user"),
         default_factory=_default_uid,
         default_doc="the effective uid of the server",
@@ -910,8 +953,8 @@ SETTINGS: tuple[Setting, ...] = (
         "group",
         MECHANICS,
         ("-g", "--group"),
-        help="Group (name or gid) the workers run as. monoceros does not switch groups yet, "
-        "so only the current effective group is accepted.",
+        help="Group (name or gid) the workers run as; they switch to it after the fork, "
+        "before loading the app. Unix socket files and log files are given to it.",
         validator=_account(_gid_of, "group"),
         default_factory=_default_gid,
         default_doc="the effective gid of the server",
@@ -923,16 +966,19 @@ SETTINGS: tuple[Setting, ...] = (
         MECHANICS,
         ("-m", "--umask"),
         0,
-        "File mode creation mask for the files the server creates, Unix sockets included. "
-        "Octal is accepted as `022` or `0o22`.",
+        "File mode creation mask for the Unix socket files the server binds. As in gunicorn, "
+        "files the app creates keep the process's umask (022 under `--daemon`). Octal is "
+        "accepted as `022` or `0o22`.",
         validator=_octal_int,
         cli_type=_octal_text,
+        supported=True,
     ),
     _flag(
         "initgroups",
         MECHANICS,
         ("--initgroups",),
         "Also give the workers the supplementary groups of their user.",
+        supported=True,
     ),
     _text(
         "tmp_upload_dir",
@@ -986,6 +1032,7 @@ SETTINGS: tuple[Setting, ...] = (
         LOGGING,
         ("--disable-redirect-access-to-syslog",),
         "Keep access log lines out of syslog when --log-syslog is on.",
+        supported=True,
     ),
     _text(
         "access_log_format",
@@ -1020,6 +1067,7 @@ SETTINGS: tuple[Setting, ...] = (
         LOGGING,
         ("--capture-output",),
         "Send the application's standard output and error to the error log file.",
+        supported=True,
     ),
     _text(
         "logger_class",
@@ -1029,6 +1077,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Python class that implements the server's logging.",
         validator=_class_or_name,
         metavar="STRING",
+        supported=True,
     ),
     _text(
         "logconfig",
@@ -1037,6 +1086,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Set up logging from a `logging.config.fileConfig` (ini) file.",
         metavar="FILE",
+        supported=True,
     ),
     Setting(
         "logconfig_dict",
@@ -1045,6 +1095,7 @@ SETTINGS: tuple[Setting, ...] = (
         help="Set up logging from a `logging.config.dictConfig` dictionary.",
         validator=_dict,
         default={},
+        supported=True,
     ),
     _text(
         "logconfig_json",
@@ -1053,6 +1104,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Set up logging from a JSON file in dictConfig layout.",
         metavar="FILE",
+        supported=True,
     ),
     _text(
         "syslog_addr",
@@ -1063,8 +1115,15 @@ SETTINGS: tuple[Setting, ...] = (
         default_factory=_default_syslog_addr,
         default_doc="`'udp://localhost:514'` on Linux; a local socket on macOS and the BSDs",
         metavar="SYSLOG_ADDR",
+        supported=True,
     ),
-    _flag("syslog", LOGGING, ("--log-syslog",), "Also send the server's log messages to syslog."),
+    _flag(
+        "syslog",
+        LOGGING,
+        ("--log-syslog",),
+        "Also send the server's log messages to syslog.",
+        supported=True,
+    ),
     _text(
         "syslog_prefix",
         LOGGING,
@@ -1072,6 +1131,7 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Program name that syslog messages carry.",
         metavar="SYSLOG_PREFIX",
+        supported=True,
     ),
     _text(
         "syslog_facility",
@@ -1080,12 +1140,15 @@ SETTINGS: tuple[Setting, ...] = (
         "user",
         "Syslog facility to log under.",
         metavar="SYSLOG_FACILITY",
+        supported=True,
     ),
     _flag(
         "enable_stdio_inheritance",
         LOGGING,
         ("-R", "--enable-stdio-inheritance"),
-        "Keep standard input, output and error open when running as a daemon.",
+        "Keep standard output and error open when running as a daemon (a terminal is "
+        "still let go; standard input is always /dev/null).",
+        supported=True,
     ),
     _text(
         "statsd_host",
@@ -1095,6 +1158,7 @@ SETTINGS: tuple[Setting, ...] = (
         "StatsD server to send metrics to, as `HOST:PORT` or `unix://PATH`.",
         validator=_statsd_address,
         metavar="STATSD_ADDR",
+        supported=True,
     ),
     _text(
         "dogstatsd_tags",
@@ -1103,6 +1167,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Comma-separated DogStatsD tags added to every metric.",
         metavar="DOGSTATSD_TAGS",
+        supported=True,
     ),
     _text(
         "statsd_prefix",
@@ -1111,12 +1176,14 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Prefix put in front of every StatsD metric name.",
         metavar="STATSD_PREFIX",
+        supported=True,
     ),
     _flag(
         "enable_backlog_metric",
         LOGGING,
         ("--enable-backlog-metric",),
         "Report the length of the listen queue as a StatsD metric.",
+        supported=True,
     ),
     # -- Process Naming ------------------------------------------------------------------------
     _text(
@@ -1124,8 +1191,10 @@ SETTINGS: tuple[Setting, ...] = (
         NAMING,
         ("-n", "--name"),
         None,
-        "Base of the process titles (needs the setproctitle package).",
+        "Base of the process titles: `monoceros: master [NAME]` and `monoceros: worker "
+        "[NAME]` (cut to the length of the original command line).",
         metavar="STRING",
+        supported=True,
     ),
     _text(
         "default_proc_name",
@@ -1151,8 +1220,10 @@ SETTINGS: tuple[Setting, ...] = (
         MECHANICS,
         ("--paste", "--paster"),
         None,
-        "Load the application from a PasteDeploy ini file (`FILE#SECTION`).",
+        "Load the application from a PasteDeploy ini file (`FILE#SECTION`); the file's "
+        "`[loggers]` section, if any, configures logging. Needs PasteDeploy installed.",
         metavar="STRING",
+        supported=True,
     ),
     # -- Server Hooks --------------------------------------------------------------------------
     _hook_row("on_starting", HOOKS, on_starting, "called in the master just before it starts."),
@@ -1394,6 +1465,7 @@ SETTINGS: tuple[Setting, ...] = (
         default=[],
         action="append",
         metavar="CONF",
+        supported=True,
     ),
     _flag(
         "permit_obsolete_folding",
@@ -1870,6 +1942,8 @@ class Config:
         - ``forwarded_allow_ips``: strings (addresses, CIDR networks or "*").
         - ``accesslog``: None (off), "-" (stdout) or a path; ``errorlog``: "-" or a path.
         - ``loglevel``: the numeric ``logging`` level.
+        - ``uid``, ``gid``: the ids unix socket files are given (``user``, ``group``).
+        - ``worker_tmp_dir``: "" keeps heartbeats in anonymous shared memory.
         """
         v = self._values
         line = v["limit_request_line"]
@@ -1903,11 +1977,36 @@ class Config:
             "permit_missing_host": bool(v["permit_missing_host"]),
             "limit_request_body": v["limit_request_body"],
             "tmp_upload_dir": v["tmp_upload_dir"],
+            "umask": v["umask"],
+            "daemon": bool(v["daemon"]),
+            "proc_name": self.proc_name,
+            "worker_tmp_dir": v["worker_tmp_dir"] or "",
+            "uid": v["user"],
+            "gid": v["group"],
             "accesslog": v["accesslog"],
             "access_log_format": v["access_log_format"],
             "errorlog": v["errorlog"],
             "loglevel": LOG_LEVELS[v["loglevel"].lower()],
+            "statsd": _statsd_target(v["statsd_host"]),
+            "statsd_prefix": _statsd_prefix(v["statsd_prefix"]),
+            "dogstatsd_tags": v["dogstatsd_tags"] or "",
+            "enable_backlog_metric": bool(v["enable_backlog_metric"]),
         }
+
+
+def _statsd_target(host: Any) -> dict[str, Any] | None:
+    """``statsd_host`` as the core reads it: a UDP host and port, or a unix socket path."""
+    if host is None:
+        return None
+    if isinstance(host, str):
+        return {"unix_path": host}
+    return {"host": str(host[0]), "port": int(host[1])}
+
+
+def _statsd_prefix(prefix: str | None) -> str:
+    """Metric names are joined to the prefix with exactly one dot."""
+    prefix = (prefix or "").rstrip(".")
+    return f"{prefix}." if prefix else ""
 
 
 _MAX_REQUEST_LINE = 8190
@@ -1934,24 +2033,29 @@ def _refuse_threads(cfg: Config, setting: Setting) -> str | None:
     )
 
 
-def _refuse_other_account(current: Callable[[], int], what: str):
-    def rule(cfg: Config, setting: Setting) -> str | None:
-        wanted = cfg.get(setting.name)
-        if wanted == current():
-            return None
-        return (
-            f"setting {setting.label}: running workers as another {what} ({wanted}) is not "
-            "supported by monoceros yet"
-        )
+def _refuse_logger_class(cfg: Config, setting: Setting) -> str | None:
+    from monoceros.logger_class import logger_class_refusal  # imports the user's class
 
-    return rule
+    return logger_class_refusal(cfg)
+
+
+def _refuse_unusable_reload_engine(cfg: Config, setting: Setting) -> str | None:
+    # Only --reload with inotify asked for by name needs it: auto falls back to polling.
+    if not cfg.get("reload") or cfg.get("reload_engine") != "inotify":
+        return None
+    from monoceros.inotify import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is None:
+        return None
+    return f"setting {setting.label}: inotify cannot work here ({reason}); use poll or auto"
 
 
 _SUPPORT_RULES: dict[str, Callable[[Config, Setting], str | None]] = {
+    "logger_class": _refuse_logger_class,
+    "reload_engine": _refuse_unusable_reload_engine,
     "worker_class": _refuse_worker_class,
     "threads": _refuse_threads,
-    "user": _refuse_other_account(os.geteuid, "user"),
-    "group": _refuse_other_account(os.getegid, "group"),
 }
 
 
@@ -2175,6 +2279,7 @@ def load_config(
     honour yet (unless ``check_supported`` is False) and a missing application.
     """
     cfg = Config(environ, cwd)
+    cfg.argv = list(argv)  # kept so that SIGHUP can read the same sources again
     parser = build_parser()
     cli = parser.parse_args(list(argv))
     env_args = parser.parse_args(shlex.split(cfg.environ.get("GUNICORN_CMD_ARGS", "")))
@@ -2192,6 +2297,10 @@ def load_config(
         _apply_namespace(cfg, env_args, "GUNICORN_CMD_ARGS")
         _apply_namespace(cfg, cli, None)
 
+    if cfg.paste is not None:
+        from monoceros.paste import use_paste_app  # PasteDeploy support stays optional
+
+        use_paste_app(cfg)
     if cfg.app_uri is None:
         cfg.app_uri = cfg.wsgi_app
     cfg.addresses  # noqa: B018 -- parse bind now so that a bad address fails at startup
@@ -2247,8 +2356,8 @@ def render_settings_markdown() -> str:
                 supported = "yes (`sync` only)"
             elif s.name == "threads":
                 supported = "yes (1 only)"
-            elif s.name in ("user", "group"):
-                supported = "yes (current only)"
+            elif s.name == "logger_class":
+                supported = "yes (gunicorn's Logger or a subclass of it)"
             if s.extension:
                 supported += " (monoceros extension)"
             cells = [f"`{s.name}`", flags, _default_text(s), supported, s.help]

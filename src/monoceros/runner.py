@@ -10,12 +10,22 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import traceback
+from types import SimpleNamespace
 from typing import Any
 
-from monoceros import __version__, _core
+from monoceros import __version__, _core, hangup, hooks, metrics, process, reloader
 from monoceros.config import SETTINGS
 from monoceros.loader import AppImportError, load_wsgi_app, prepare_environment
-from monoceros.logging import WSGIErrors, access_logger, error_logger, reopen_files, setup_logging
+from monoceros.logging import (
+    WSGIErrors,
+    error_logger,
+    redirect_output_to_error_log,
+    reopen_files,
+    setup_logging,
+    worker_request_logging,
+)
+from monoceros.spew import install_spew_if_enabled
 
 # gunicorn's worker exit statuses that make the arbiter stop instead of forking again.
 WORKER_BOOT_ERROR = 3
@@ -24,13 +34,19 @@ APP_LOAD_ERROR = 4
 
 def run(cfg: Any) -> int:
     """Serve until shut down; returns the process exit status (master or worker)."""
-    setup_logging(cfg)
+    # chdir and pythonpath first, as in gunicorn: relative log paths and a logger_class are
+    # found from there.
+    environment = hangup.EnvironmentKeys()
+    environment.remember(cfg)
+    prepare_environment(cfg)
+    logger = setup_logging(cfg)  # server.log in hooks: ours, or the user's logger_class
     log = error_logger()
     _core.set_error_logger(log.log, log.getEffectiveLevel())
     if log.isEnabledFor(10):  # logging.DEBUG; gunicorn shows the resolved settings
         lines = (f"  {s.name}: {cfg.get(s.name)}" for s in sorted(SETTINGS, key=lambda s: s.name))
         log.debug("Current configuration:\n%s", "\n".join(lines))
-    prepare_environment(cfg)
+    process.prepare_master(cfg)  # may detach (daemon): from here on stderr may be /dev/null
+    redirect_output_to_error_log(cfg)  # capture_output, after daemonizing as gunicorn does
 
     app = None
     if cfg.preload_app:
@@ -38,13 +54,22 @@ def run(cfg: Any) -> int:
         if app is None:
             return APP_LOAD_ERROR
 
+    server = hooks.Server(cfg, logger, SimpleNamespace(cfg=cfg, app_uri=cfg.app_uri, callable=app))
     settings = _core_settings(cfg)
+    metrics.install(log, settings)
+    events = hooks.MasterEvents(server, settings)
+    events.reloader = hangup.Reloader(server, _core_settings, environment)
+    settings["events"] = events  # the arbiter's moments: hooks, and SIGHUP's new settings
     arbiter = _core.Arbiter(settings)
-    outcome = arbiter.run()
+    server.attach(arbiter)
+    with process.master_pidfile(cfg.pidfile):
+        outcome = arbiter.run()
     if isinstance(outcome, int):
         return outcome
-    # This is a new worker process; the arbiter object stays referenced while it runs.
-    return _run_worker(outcome, app, cfg, settings)
+    # This is a new worker process; the arbiter object stays referenced while it runs. It
+    # starts with the configuration of its time (SIGHUP may have replaced the first one).
+    worker = events.worker_in_child(outcome.age)
+    return _run_worker(outcome, app, server.cfg, events.settings, server, worker)
 
 
 def _core_settings(cfg: Any) -> dict[str, Any]:
@@ -59,12 +84,16 @@ def _core_settings(cfg: Any) -> dict[str, Any]:
     return settings
 
 
-def _load_app(uri: str, *, report: bool) -> Any:
+def _load_app(uri: str, *, report: bool, serve_syntax_errors: bool = False) -> Any:
     """The app, or None after logging why it could not be loaded (when ``report``)."""
     log = error_logger()
     try:
         return load_wsgi_app(uri)
     except AppImportError as error:
+        if serve_syntax_errors and isinstance(error.__cause__, SyntaxError):
+            # --reload: a typo saved mid-edit must not stop the server (gunicorn's behaviour).
+            log.error("Exception while loading the application", exc_info=error.__cause__)
+            return reloader.SyntaxErrorApp(error.__cause__)
         if report:
             # The traceback first, then the one line that says what to fix.
             if error.__cause__ is not None:
@@ -81,7 +110,9 @@ def _load_app(uri: str, *, report: bool) -> Any:
 class _WorkerSignals:
     """gunicorn's worker signal semantics, installed before the app loads."""
 
-    def __init__(self) -> None:
+    def __init__(self, cfg: Any, hook_worker: hooks.Worker) -> None:
+        self.cfg = cfg
+        self.hook_worker = hook_worker  # the `worker` argument of worker_int / worker_abort
         self.worker: Any = None
         self.stop_requested = False
 
@@ -107,10 +138,23 @@ class _WorkerSignals:
             self.worker.stop()
 
     def on_quit(self, signum: int, frame: Any) -> None:
+        self.hook_worker.alive = False
+        hooks.call_hook(self.cfg, error_logger(), "worker_int", self.hook_worker)
         sys.exit(0)
 
     def on_abort(self, signum: int, frame: Any) -> None:
-        # The arbiter sends SIGABRT to a worker whose heartbeat stopped (timeout).
+        # The arbiter sends SIGABRT to a worker whose heartbeat stopped (timeout). Say where
+        # the worker was stuck: usually a request that ran too long, named by its stack.
+        stack = "".join(traceback.format_stack(frame)) if frame is not None else ""
+        error_logger().error(
+            "Worker (pid:%s) aborted, probably for exceeding the timeout; it was running "
+            "(most recent call last):\n%s",
+            os.getpid(),
+            stack.rstrip(),
+        )
+        self.hook_worker.alive = False
+        self.hook_worker.aborted = True
+        hooks.call_hook(self.cfg, error_logger(), "worker_abort", self.hook_worker)
         sys.exit(1)
 
     def on_usr1(self, signum: int, frame: Any) -> None:
@@ -120,17 +164,44 @@ class _WorkerSignals:
         error_logger().debug("worker: SIGWINCH ignored.")
 
 
-def _run_worker(launch: Any, app: Any, cfg: Any, settings: dict[str, Any]) -> int:
+def _run_worker(
+    launch: Any,
+    app: Any,
+    cfg: Any,
+    settings: dict[str, Any],
+    server: hooks.Server,
+    hook_worker: hooks.Worker,
+) -> int:
+    install_spew_if_enabled(cfg)
     log = error_logger()
     pid = os.getpid()
-    signals = _WorkerSignals()
+    signals = _WorkerSignals(cfg, hook_worker)
     signals.install()
     try:
+        if not _boot_hook(cfg, "post_fork", server, hook_worker):
+            return WORKER_BOOT_ERROR
+        if not process.become_worker_user(cfg):
+            return WORKER_BOOT_ERROR
         if app is None:
             # Every worker fails the same way; only the first one tells the operator.
-            app = _load_app(cfg.app_uri, report=launch.claim_load_error_report())
+            app = _load_app(
+                cfg.app_uri,
+                report=launch.claim_load_error_report(),
+                serve_syntax_errors=cfg.reload,
+            )
             if app is None:
                 return APP_LOAD_ERROR
+        hook_worker.wsgi = app
+        request_hooks = hooks.RequestHooks(cfg, hook_worker)
+        pre_request, post_request, access_sink = worker_request_logging(
+            cfg, server.log, request_hooks.pre_request, request_hooks.post_request
+        )
+        settings = {
+            **settings,
+            "pre_request": pre_request,
+            "post_request": post_request,
+            "max_requests": hook_worker.max_requests,
+        }
         try:
             worker = _core.Worker(
                 launch,
@@ -138,12 +209,17 @@ def _run_worker(launch: Any, app: Any, cfg: Any, settings: dict[str, Any]) -> in
                 settings,
                 WSGIErrors(cfg),
                 _report_exception,
-                access_logger().info if cfg.accesslog is not None else None,
+                access_sink,
             )
         except Exception as error:
             log.error("Worker failed to boot: %s", error, exc_info=error)
             return WORKER_BOOT_ERROR
+        hook_worker.attach(worker)
         signals.attach(worker)
+        if cfg.reload:
+            reloader.start(cfg, hook_worker, worker.wakeup_fd, app)
+        if not _boot_hook(cfg, "post_worker_init", hook_worker):
+            return WORKER_BOOT_ERROR
         worker.run()
         return 0
     except SystemExit as exit_request:
@@ -151,6 +227,18 @@ def _run_worker(launch: Any, app: Any, cfg: Any, settings: dict[str, Any]) -> in
         return code if isinstance(code, int) else 0
     finally:
         log.info("Worker exiting (pid: %s)", pid)
+        hooks.call_hook(cfg, log, "worker_exit", server, hook_worker)
+
+
+def _boot_hook(cfg: Any, name: str, *args: Any) -> bool:
+    """Run a hook of a booting worker. If it fails, the worker cannot be trusted to serve: it
+    exits as a boot failure, which stops the arbiter instead of forking the failure again."""
+    try:
+        cfg.get(name)(*args)
+        return True
+    except Exception:
+        error_logger().exception("Exception in %s hook; the worker cannot boot", name)
+        return False
 
 
 def _report_exception(message: str, error: BaseException) -> None:
