@@ -137,8 +137,9 @@ SUPPORTED = {
     "dogstatsd_tags",
     "statsd_prefix",
     "enable_backlog_metric",
-    # server hooks (pre_exec waits for SIGUSR2, the binary upgrade)
+    # server hooks
     "on_starting",
+    "pre_exec",
     "on_reload",
     "when_ready",
     "pre_fork",
@@ -385,7 +386,11 @@ def _supported_cases(tmp: Path):
                     os.path.exists,
                     ("on_starting", "on_reload", "when_ready", "post_worker_init"),
                 ),
-                ("os.path.exists", os.path.exists, ("worker_int", "worker_abort", "on_exit")),
+                (
+                    "os.path.exists",
+                    os.path.exists,
+                    ("worker_int", "worker_abort", "on_exit", "pre_exec"),
+                ),
                 (
                     "operator.add",
                     operator.add,
@@ -418,7 +423,7 @@ CASE_NAMES = [
     "disable_redirect_access_to_syslog", "capture_output", "logger_class", "logconfig_dict",
     "wsgi_app", "tmp_upload_dir", "secure_scheme_headers", "default_proc_name",
     "on_starting", "on_reload", "when_ready", "post_worker_init", "worker_int", "worker_abort",
-    "on_exit",
+    "on_exit", "pre_exec",
     "pre_fork", "post_fork", "child_exit", "worker_exit", "pre_request", "nworkers_changed",
     "post_request",
 ]  # fmt: skip
@@ -968,10 +973,10 @@ def test_unsupported_setting_is_refused_from_each_source(argv, file_line, name, 
 
 
 def test_unsupported_config_file_only_settings_are_refused_by_name(cwd):
-    write(cwd / "gunicorn.conf.py", "def pre_exec(server):\n    pass\n")
+    write(cwd / "gunicorn.conf.py", "def ssl_context(config, factory):\n    pass\n")
     with pytest.raises(ConfigError) as info:
         load(["app"], cwd=cwd)
-    assert str(info.value) == "setting 'pre_exec' is not supported by monoceros yet"
+    assert str(info.value) == "setting 'ssl_context' is not supported by monoceros yet"
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 // dispatches them to handle_<signal>(), then murders stuck workers and manages the count.
 #include "arbiter/arbiter.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,13 +48,15 @@ void Arbiter::set_num_workers(int count) {
 
 std::variant<int, WorkerLaunch> Arbiter::run() {
   pid_ = ::getpid();
+  master_pid_ = config_.upgrade_parent;
   num_workers_ = -1;
   set_num_workers(config_.workers);
   try {
     if (!start()) return 1;  // bind failure: nothing was started, nothing to stop
-    util::set_process_title("monoceros: master [" + config_.proc_name + "]");
+    util::set_process_title(master_title());
     manage_workers();
     for (;;) {
+      maybe_promote_master();
       wait_for_signals(kLoopTickMs);
       reap_workers();
       murder_workers();
@@ -71,7 +74,21 @@ bool Arbiter::start() {
   host_.on_starting();
   signals_.emplace(std::initializer_list<int>{SIGHUP, SIGQUIT, SIGINT, SIGTERM, SIGTTIN, SIGTTOU,
                                               SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD});
-  std::optional<std::vector<net::Listener>> opened = open_listeners(config_.binds);
+  std::optional<std::vector<net::Listener>> opened;
+  if (!config_.inherited_fds.empty()) {
+    // A binary upgrade: the old master's sockets, already bound to this configuration's
+    // addresses (a reload compares against those, as gunicorn compares configurations).
+    std::vector<net::ListenSpec> handed;
+    for (int fd : config_.inherited_fds) {
+      net::ListenSpec spec;
+      spec.kind = net::ListenSpec::Kind::fd;
+      spec.fd = fd;
+      handed.push_back(spec);
+    }
+    opened = open_listeners(handed);
+  } else {
+    opened = open_listeners(config_.binds);
+  }
   if (!opened) return false;
   listeners_ = std::move(*opened);
   bound_ = config_.binds;
@@ -272,7 +289,55 @@ void Arbiter::handle_usr1() {
 }
 
 void Arbiter::handle_usr2() {
-  log::warning("SIGUSR2 (binary upgrade) is not supported by monoceros yet; ignoring it");
+  reexec();
+}
+
+void Arbiter::reexec() {
+  if (reexec_pid_ != 0) {
+    log::warning("USR2 signal ignored. Child exists.");
+    return;
+  }
+  if (master_pid_ != 0) {
+    log::warning("USR2 signal ignored. Parent exists.");
+    return;
+  }
+  const pid_t parent = ::getpid();
+  const pid_t pid = host_.fork_process();
+  if (pid < 0) {
+    log::error("Unable to fork a new master: " + util::errno_text(errno));
+    return;
+  }
+  if (pid > 0) {
+    reexec_pid_ = pid;
+    return;
+  }
+  // The child becomes the new master: the listening sockets cross exec(), nothing else of
+  // this process's state does (signal dispositions back to default, the self-pipe closed).
+  signals_->release_in_child();
+  std::vector<int> fds;
+  for (const net::Listener& listener : listeners_) {
+    const int flags = ::fcntl(listener.fd.get(), F_GETFD);
+    if (flags >= 0) ::fcntl(listener.fd.get(), F_SETFD, flags & ~FD_CLOEXEC);
+    fds.push_back(listener.fd.get());
+  }
+  host_.exec_new_master(parent, fds);
+  log::error("Could not start a new master: exec failed");
+  ::_exit(1);
+}
+
+void Arbiter::maybe_promote_master() {
+  if (master_pid_ == 0 || ::getppid() == master_pid_) return;
+  // The old master is gone: this one carries on alone, under the usual names.
+  log::info("Master has been promoted.");
+  master_pid_ = 0;
+  ::unsetenv("GUNICORN_PID");
+  host_.promoted();
+  util::set_process_title(master_title());
+}
+
+std::string Arbiter::master_title() const {
+  // The new master of an upgrade is "<name>.2" until it is promoted, as in gunicorn.
+  return "monoceros: master [" + config_.proc_name + (master_pid_ != 0 ? ".2" : "") + "]";
 }
 
 void Arbiter::handle_winch() {
@@ -292,6 +357,10 @@ void Arbiter::reap_workers() {
     int status = 0;
     const pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
+    if (pid == reexec_pid_) {
+      reexec_pid_ = 0;  // the new master of an upgrade exited (or failed to start)
+      continue;
+    }
     auto found = workers_.find(pid);
     if (found == workers_.end()) continue;  // not ours (an orphan re-parented to us)
     const int age = found->second.age;
@@ -422,8 +491,10 @@ void Arbiter::kill_worker(pid_t pid, int signal_number) {
 }
 
 void Arbiter::close_listeners() {
+  // While two masters share the sockets (an upgrade in progress), the socket files stay.
+  const bool unlink = reexec_pid_ == 0 && master_pid_ == 0;
   for (const net::Listener& listener : listeners_) {
-    if (!listener.unix_path.empty()) ::unlink(listener.unix_path.c_str());
+    if (unlink && !listener.unix_path.empty()) ::unlink(listener.unix_path.c_str());
   }
   listeners_.clear();
 }

@@ -84,11 +84,16 @@ class Arbiter {
   void rebind_listeners(const std::vector<net::ListenSpec>& binds);
   void log_listening() const;
   void reload();
+  void reexec();
+  void maybe_promote_master();
+  std::string master_title() const;
   void report_backlog();
 
   ArbiterConfig config_;
   ArbiterHost& host_;
   pid_t pid_ = 0;
+  pid_t master_pid_ = 0;  // in the new master of an upgrade: the old master, until it exits
+  pid_t reexec_pid_ = 0;  // in the old master: the new master being started by SIGUSR2
   int num_workers_ = 1;
   int worker_age_ = 0;
   int logged_worker_count_ = -1;

@@ -1,6 +1,8 @@
 // ArbiterConfig: the settings the master process acts on.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +27,10 @@ struct ArbiterConfig {
   std::string statsd_prefix;  // used as given, trailing dot included
   std::string dogstatsd_tags;
   bool backlog_metric = false;
+  // A binary upgrade (SIGUSR2): the old master's pid and the listening sockets it handed
+  // over. Set in the new master only; its sockets are then adopted instead of bound.
+  pid_t upgrade_parent = 0;
+  std::vector<int> inherited_fds;
   std::string worker_class = "sync";
   std::string version;  // printed in "Starting monoceros <version>"
 };

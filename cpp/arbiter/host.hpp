@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <optional>
+#include <vector>
 
 #include "arbiter/config.hpp"
 
@@ -39,6 +40,12 @@ class ArbiterHost {
   // host has logged why). on_reload() follows once the listeners match the new settings.
   virtual std::optional<ArbiterConfig> reload() = 0;
   virtual void on_reload() = 0;
+
+  // SIGUSR2, in the forked child of the old master: run pre_exec and exec a new master that
+  // inherits `fds` (listening, without FD_CLOEXEC) and knows `parent`. Returns only on failure.
+  virtual void exec_new_master(pid_t parent, const std::vector<int>& fds) = 0;
+  // The new master of an upgrade outlived the old one: it is the master now (pidfile rename).
+  virtual void promoted() = 0;
 };
 
 }  // namespace monoceros::arbiter

@@ -95,6 +95,11 @@ arbiter::ArbiterConfig to_arbiter_config(const nb::dict& settings) {
   config.statsd_prefix = get<std::string>(settings, "statsd_prefix", "");
   config.dogstatsd_tags = get<std::string>(settings, "dogstatsd_tags", "");
   config.backlog_metric = get<bool>(settings, "enable_backlog_metric", false);
+  config.upgrade_parent = get<int>(settings, "upgrade_parent", 0);
+  if (settings.contains("inherited_fds")) {
+    for (nb::handle fd : settings["inherited_fds"])
+      config.inherited_fds.push_back(nb::cast<int>(fd));
+  }
   config.worker_class = get<std::string>(settings, "worker_class", "sync");
   config.version = get<std::string>(settings, "version", "");
   return config;
@@ -246,6 +251,13 @@ class PythonHost final : public arbiter::ArbiterHost {
   }
   void on_exit() override { notify("on_exit"); }
   void on_reload() override { notify("on_reload"); }
+  void promoted() override { notify("promoted"); }
+  void exec_new_master(pid_t parent, const std::vector<int>& fds) override {
+    nb::list handed;
+    for (int fd : fds)
+      handed.append(fd);
+    notify("exec_new_master", parent, handed);  // returns only if exec failed
+  }
 
   std::optional<arbiter::ArbiterConfig> reload() override {
     if (events_.is_none()) return std::nullopt;

@@ -620,11 +620,12 @@ def _text(name: str, section: str, flags: tuple[str, ...], default: Any, help: s
     return Setting(name, section, flags, help=help, default=default, **kw)
 
 
-# The hooks called today (monoceros.hooks); pre_exec waits for SIGUSR2 (binary upgrade).
+# The hooks called today (monoceros.hooks).
 _CALLED_HOOKS = frozenset(
     {
         "on_starting",
         "on_reload",
+        "pre_exec",
         "when_ready",
         "pre_fork",
         "post_fork",

@@ -160,6 +160,8 @@ class MasterEvents:
         self.settings = settings  # the core settings new workers start with
         self.booting: Worker | None = None  # the worker being forked (pre_fork until spawned)
         self.reloader: Any = None  # monoceros.hangup.Reloader, for SIGHUP
+        self.upgrader: Any = None  # callable(parent, fds) that execs a new master (SIGUSR2)
+        self.on_promotion: Any = None  # called when this upgraded master is promoted
 
     def _call(self, name: str, *args: Any) -> None:
         call_hook(self.server.cfg, self.server.log, name, *args)
@@ -204,6 +206,18 @@ class MasterEvents:
 
     def on_reload(self) -> None:
         self._call("on_reload", self.server)
+
+    def exec_new_master(self, parent: int, fds: list[int]) -> None:
+        """SIGUSR2, in the forked child: pre_exec, then exec (see monoceros.upgrade)."""
+        self._call("pre_exec", self.server)
+        try:
+            self.upgrader(parent, fds)
+        except OSError as error:
+            self.server.log.error("Could not exec a new master: %s", error)
+
+    def promoted(self) -> None:
+        if self.on_promotion is not None:
+            self.on_promotion()
 
     def _forget(self, pid: int, age: int) -> Worker:
         worker = self.server.WORKERS.pop(pid, None)

@@ -39,14 +39,15 @@ DAEMON_UMASK = 0o022
 # Master.
 
 
-def prepare_master(cfg: Any) -> None:
+def prepare_master(cfg: Any, pidfile: str | None, upgrading: bool = False) -> None:
     """Everything the master does between reading the settings and starting the arbiter,
-    except the pidfile (see ``master_pidfile``). Raises ConfigError."""
+    except writing ``pidfile`` (see ``master_pidfile``). The new master of a binary upgrade
+    (``upgrading``) is detached already: its parent is the old master. Raises ConfigError."""
     check_worker_tmp_dir(cfg.worker_tmp_dir)
-    if cfg.pidfile:
-        Pidfile(cfg.pidfile).check()  # refuse now, while the terminal still shows errors
+    if pidfile:
+        Pidfile(pidfile).check()  # refuse now, while the terminal still shows errors
     give_log_files_to(cfg.uid, cfg.gid)
-    if cfg.daemon:
+    if cfg.daemon and not upgrading:
         daemonize(keep_stdio=cfg.enable_stdio_inheritance)
 
 
@@ -142,6 +143,14 @@ class Pidfile:
             raise ConfigError(f"Can't create pidfile {self.path!r}: {error.strerror}") from None
         self.pid = pid
 
+    def rename(self, path: str) -> None:
+        """Move our pid to ``path`` (a promoted upgrade master takes the usual pidfile)."""
+        pid = self.pid
+        self.remove()
+        self.path = path
+        if pid is not None:
+            self.create(pid)
+
     def remove(self) -> None:
         """Remove the file if it still holds the pid we wrote; never raises."""
         if self.pid is None:
@@ -177,16 +186,16 @@ def _live_pid_in(path: str) -> int | None:
 
 
 @contextlib.contextmanager
-def master_pidfile(path: str | None) -> Iterator[None]:
+def master_pidfile(path: str | None) -> Iterator[Pidfile | None]:
     """Write the master's pid for the duration of the block; remove it at the end, in the
     master only: a forked worker leaving the block leaves the file alone."""
     if not path:
-        yield
+        yield None
         return
     pidfile = Pidfile(path)
     pidfile.create(os.getpid())
     try:
-        yield
+        yield pidfile
     finally:
         if os.getpid() == pidfile.pid:
             pidfile.remove()

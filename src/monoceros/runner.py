@@ -14,7 +14,7 @@ import traceback
 from types import SimpleNamespace
 from typing import Any
 
-from monoceros import __version__, _core, hangup, hooks, metrics, process, reloader
+from monoceros import __version__, _core, hangup, hooks, metrics, process, reloader, upgrade
 from monoceros.config import SETTINGS
 from monoceros.loader import AppImportError, load_wsgi_app, prepare_environment
 from monoceros.logging import (
@@ -36,6 +36,8 @@ def run(cfg: Any) -> int:
     """Serve until shut down; returns the process exit status (master or worker)."""
     # chdir and pythonpath first, as in gunicorn: relative log paths and a logger_class are
     # found from there.
+    start = upgrade.StartContext.capture(os.environ, os.getcwd())  # before raw_env and chdir
+    inheritance = upgrade.take_inheritance(os.environ)  # set when SIGUSR2 started us
     environment = hangup.EnvironmentKeys()
     environment.remember(cfg)
     prepare_environment(cfg)
@@ -45,7 +47,9 @@ def run(cfg: Any) -> int:
     if log.isEnabledFor(10):  # logging.DEBUG; gunicorn shows the resolved settings
         lines = (f"  {s.name}: {cfg.get(s.name)}" for s in sorted(SETTINGS, key=lambda s: s.name))
         log.debug("Current configuration:\n%s", "\n".join(lines))
-    process.prepare_master(cfg)  # may detach (daemon): from here on stderr may be /dev/null
+    pidfile_path = upgrade.upgrade_pidfile(cfg.pidfile, inheritance)
+    # May detach (daemon): from here on stderr may be /dev/null.
+    process.prepare_master(cfg, pidfile_path, upgrading=inheritance is not None)
     redirect_output_to_error_log(cfg)  # capture_output, after daemonizing as gunicorn does
 
     app = None
@@ -59,10 +63,16 @@ def run(cfg: Any) -> int:
     metrics.install(log, settings)
     events = hooks.MasterEvents(server, settings)
     events.reloader = hangup.Reloader(server, _core_settings, environment)
-    settings["events"] = events  # the arbiter's moments: hooks, and SIGHUP's new settings
+    events.upgrader = lambda parent, fds: upgrade.exec_new_master(start, parent, fds)
+    settings["events"] = events  # the arbiter's moments: hooks, SIGHUP and SIGUSR2
+    if inheritance is not None:
+        settings.update(upgrade_parent=inheritance.parent, inherited_fds=inheritance.fds)
+        server.master_pid = inheritance.parent
     arbiter = _core.Arbiter(settings)
     server.attach(arbiter)
-    with process.master_pidfile(cfg.pidfile):
+    with process.master_pidfile(pidfile_path) as pidfile:
+        if pidfile is not None and inheritance is not None:
+            events.on_promotion = lambda: pidfile.rename(server.cfg.pidfile)
         outcome = arbiter.run()
     if isinstance(outcome, int):
         return outcome
