@@ -137,7 +137,12 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self._loop.alive if self._loop is not None else self._alive
+        return self._alive and (self._loop is None or self._loop.alive)
+
+    def mark_stopping(self) -> None:
+        """``alive`` reads False from now on, but the loop keeps running until told to stop:
+        a hook called now (worker_int) still runs before the worker begins to exit."""
+        self._alive = False
 
     @alive.setter
     def alive(self, value: bool) -> None:

@@ -173,11 +173,14 @@ class _Restart:
         # This thread is a daemon: keep the interpreter from finishing under worker_int.
         hook_done = threading.Event()
         atexit.register(hook_done.wait, HOOK_GRACE)
-        self.hook_worker.alive = False
+        # worker_int sees alive False, and runs before the loop is stopped: the worker cannot
+        # reach worker_exit while the hook is still running in this thread.
+        self.hook_worker.mark_stopping()
         try:
             hooks.call_hook(self.cfg, log, "worker_int", self.hook_worker)
         finally:
             hook_done.set()
+        self.hook_worker.alive = False
         # The loop may be asleep in epoll_wait; a full pipe means it is awake already.
         with contextlib.suppress(OSError):
             os.write(self.wakeup_fd, b"\0")
