@@ -37,7 +37,8 @@ MONOCEROS_ONLY_FLAGS = {"--permit-missing-host": 0, "--limit-request-body": 1}
 
 
 def gunicorn_flags(flags: tuple[str, ...]) -> tuple[str, ...]:
-    """`flags` without the monoceros-only ones (and their values), for gunicorn."""
+    """`flags` without the monoceros-only ones (and their values), for gunicorn; monoceros'
+    event worker becomes gunicorn's keep-alive worker, gthread."""
     out: list[str] = []
     skip = 0
     for flag in flags:
@@ -46,7 +47,7 @@ def gunicorn_flags(flags: tuple[str, ...]) -> tuple[str, ...]:
         elif flag in MONOCEROS_ONLY_FLAGS:
             skip = MONOCEROS_ONLY_FLAGS[flag]
         else:
-            out.append(flag)
+            out.append("gthread" if flag == "event" and out and out[-1] == "-k" else flag)
     return tuple(out)
 
 
@@ -77,6 +78,9 @@ class Payload:
     flags: tuple[str, ...] = ()  # server flags (a server is started per distinct set)
     half_close: bool = False  # shut our write side down after sending (the bytes end mid-way)
     then: bytes | None = None  # sent once an interim 100 Continue has been read (H7)
+    # Responses expected after the first one, in order (pipelined requests, H1-H5): the status
+    # and, for responses from the echo app, the PATH_INFO it saw.
+    later: tuple[tuple[int, str | None], ...] = ()
     method: str | None = None  # for reading the response (default: the payload's first word)
     pending: str | None = None  # not testable yet: skipped with this reason
     bug: str | None = None  # a known monoceros bug: strict xfail with this reason
@@ -218,14 +222,9 @@ def route(path: str, query: str = "", method: bytes = b"GET", version=b"HTTP/1.1
     return msg(method + b" " + target.encode("ascii") + b" " + version)
 
 
-def todo(label: str, data: bytes, reason: str) -> Payload:
-    return Payload(label, data, pending=reason)
-
-
-KEEP_ALIVE = (
-    "needs keep-alive: the sync worker answers one request per connection and closes it "
-    "(the gthread/event workers will)"
-)
+# The keep-alive rows run against the event worker (gunicorn's sync worker, like monoceros',
+# answers one request per connection); the differential test uses gunicorn's gthread worker.
+EVENT = ("-k", "event")
 # gunicorn has no body limit: monoceros' --limit-request-body (an extension) bounds it here,
 # and the differential test has nothing to compare these payloads with.
 BODY_LIMIT_FLAGS = ("--limit-request-body", "1024")
@@ -1318,7 +1317,20 @@ H_CONNECTIONS = [
             posted(b""),
         ),
         ok("two-gets", get(b"/first") + get(b"/second"), echo(uri="/first", path="/first")),
-        todo("second-response", get(b"/first") + get(b"/second"), KEEP_ALIVE),
+        ok(
+            "second-response",
+            get(b"/first") + get(b"/second") + get(b"/third", b"Connection: close"),
+            echo(uri="/first", path="/first"),
+            later=((200, "/second"), (200, "/third")),
+            flags=EVENT,
+        ),
+        ok(
+            "post-cl0-then-get",
+            post(b"") + get(b"/second", b"Connection: close"),
+            posted(b""),
+            later=((200, "/second"),),
+            flags=EVENT,
+        ),
     ),
     row(
         "H2",
@@ -1328,7 +1340,13 @@ H_CONNECTIONS = [
             get(b"/first") + get(b"/\x00second"),
             echo(uri="/first", path="/first"),
         ),
-        todo("then-400", get(b"/first") + get(b"/\x00second"), KEEP_ALIVE),
+        ok(
+            "then-400",
+            get(b"/first") + get(b"/\x00second"),
+            echo(uri="/first", path="/first"),
+            later=((400, None),),
+            flags=EVENT,
+        ),
     ),
     row(
         "H3",
@@ -1357,7 +1375,14 @@ H_CONNECTIONS = [
             body=b"xxxxx",
             absent=("Transfer-Encoding",),
         ),
-        todo("persists", get(b"/", b"Connection: keep-alive", version=b"HTTP/1.0"), KEEP_ALIVE),
+        ok(
+            "persists",
+            get(b"/", b"Connection: keep-alive", version=b"HTTP/1.0")
+            + get(b"/second", version=b"HTTP/1.0"),
+            echo(protocol="HTTP/1.0", headers={"HTTP_HOST": "a", "HTTP_CONNECTION": "keep-alive"}),
+            later=((200, "/second"),),
+            flags=EVENT,
+        ),
     ),
     row(
         "H5",
@@ -1372,10 +1397,17 @@ H_CONNECTIONS = [
             + get(b"/second"),
             body=b"xx",
         ),
-        todo(
+        respond(
             "second-served",
-            post(b"hello") + get(b"/second"),
-            KEEP_ALIVE + "; then the unread body is discarded and the GET served",
+            msg(
+                b"POST /__conformance/length?n=2 HTTP/1.1",
+                b"Content-Length: 5",
+                body=b"hello",
+            )
+            + get(b"/second", b"Connection: close"),
+            body=b"xx",
+            later=((200, "/second"),),
+            flags=EVENT,
         ),
     ),
     row(

@@ -94,6 +94,7 @@ class Server:
       workers       workers to wait for at startup (default: from -w in args, else 1)
       tmp_dir       where stdout/stderr are captured (default: a fresh temp dir)
       ready_timeout seconds to wait for readiness
+      pass_fds      fds the server process inherits (e.g. a socket for systemd activation)
     """
 
     def __init__(
@@ -107,6 +108,7 @@ class Server:
         workers: int | None = None,
         tmp_dir: str | os.PathLike | None = None,
         ready_timeout: float = READY_TIMEOUT,
+        pass_fds: tuple[int, ...] = (),
     ):
         self.app = app
         self.args = [str(a) for a in args]
@@ -116,6 +118,7 @@ class Server:
         self.cwd = Path(cwd) if cwd is not None else APPS_DIR
         self.expected_workers = workers if workers is not None else _workers_from_args(self.args)
         self.ready_timeout = ready_timeout
+        self.pass_fds = tuple(pass_fds)
         self._own_tmp = tmp_dir is None
         self.tmp_dir = Path(tmp_dir or tempfile.mkdtemp(prefix="monoceros-e2e-"))
         self.stdout_path = self.tmp_dir / "stdout.log"
@@ -170,6 +173,7 @@ class Server:
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                pass_fds=self.pass_fds,
             )
         if wait:
             try:
@@ -672,6 +676,28 @@ class RawConnection:
     def read_response(self, method: str = "GET", timeout: float | None = None) -> RawResponse:
         """Read until the server closes, then parse the buffered response."""
         return parse_response(self.read_until_close(timeout), method=method, closed=True)
+
+    def read_next_response(self, method: str = "GET", timeout: float | None = None) -> RawResponse:
+        """Read exactly one response from a kept-alive connection (without waiting for a close)
+        and consume it from the buffer; what follows stays buffered for the next call."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            try:
+                resp = parse_response(self.buffer, method=method, closed=self.closed_by_peer)
+                if not resp.complete and not self.closed_by_peer:
+                    raise IncompleteResponse("the body is still arriving")
+            except IncompleteResponse:
+                if self.closed_by_peer:
+                    raise AssertionError(f"closed mid-response: {self.buffer[:2000]!r}") from None
+                try:
+                    self._recv_some(deadline)
+                except TimeoutError:
+                    raise AssertionError(
+                        f"timed out waiting for a response; got {self.buffer[:2000]!r}"
+                    ) from None
+                continue
+            self.buffer = resp.extra
+            return resp
 
     def server_closed(self, timeout: float = 2.0) -> bool:
         """True if the server closes the connection (EOF/RST) within `timeout`, with no more

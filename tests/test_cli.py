@@ -716,22 +716,22 @@ def test_graceful_timeout_bounds_shutdown(cli_server):
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_on_the_command_line():
-    result = run_cli("--reuse-port", app=PROBE)
-    line = assert_one_line_error(result, "reuse_port", "not supported")
+    result = run_cli("--do-handshake-on-connect", app=PROBE)
+    line = assert_one_line_error(result, "do_handshake_on_connect", "not supported")
     assert line.startswith("Error: ")
 
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_in_a_config_file(tmp_path):
-    (tmp_path / "conf.py").write_text("reuse_port = True\n")
+    (tmp_path / "conf.py").write_text("do_handshake_on_connect = True\n")
     result = run_cli("-c", str(tmp_path / "conf.py"), app=PROBE)
-    assert_one_line_error(result, "reuse_port", "not supported")
+    assert_one_line_error(result, "do_handshake_on_connect", "not supported")
 
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_in_gunicorn_cmd_args():
-    result = run_cli(app=PROBE, env={"GUNICORN_CMD_ARGS": "--reuse-port"})
-    assert_one_line_error(result, "reuse_port", "not supported")
+    result = run_cli(app=PROBE, env={"GUNICORN_CMD_ARGS": "--do-handshake-on-connect"})
+    assert_one_line_error(result, "do_handshake_on_connect", "not supported")
 
 
 @pytest.mark.monoceros_only  # worker_class is 'sync' only: docs/settings.md

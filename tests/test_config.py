@@ -81,6 +81,7 @@ SUPPORTED = {
     "raw_env",
     "preload_app",
     "sendfile",
+    "reuse_port",
     "accesslog",
     "access_log_format",
     "errorlog",
@@ -133,6 +134,7 @@ SUPPORTED = {
     "logger_class",
     "max_requests",
     "max_requests_jitter",
+    "max_worker_memory",
     "statsd_host",
     "dogstatsd_tags",
     "statsd_prefix",
@@ -164,10 +166,11 @@ def test_table_has_all_gunicorn_settings_in_order_plus_the_extension():
     names = [s.name for s in SETTINGS]
     assert len(names) == len(set(names))
     assert names[0] == "config" and names[1] == "wsgi_app" and names[2] == "bind"
-    assert names[-2:] == ["permit_missing_host", "limit_request_body"]
+    assert names[-3:] == ["permit_missing_host", "limit_request_body", "max_worker_memory"]
     assert [s.name for s in SETTINGS if s.extension] == [
         "permit_missing_host",
         "limit_request_body",
+        "max_worker_memory",
     ]
     # 119 from the reference table plus websocket_max_message_size, added in gunicorn 26.3.
     assert len([s for s in SETTINGS if not s.extension]) == 120
@@ -290,6 +293,7 @@ def _supported_cases(tmp: Path):
         ("limit_request_field_size", ["--limit-request-field_size", "200"], 200, 200),
         ("preload_app", ["--preload"], True, True),
         ("sendfile", ["--no-sendfile"], False, False),
+        ("reuse_port", ["--reuse-port"], True, True),
         ("chdir", ["--chdir", "site"], "site", str(sub)),
         ("raw_env", ["-e", "A=1", "-e", "B=x=y"], ["A=1", "B=x=y"], ["A=1", "B=x=y"]),
         ("user", ["-u", str(euid)], euid, euid),
@@ -344,6 +348,7 @@ def _supported_cases(tmp: Path):
         ("spew", ["--spew"], True, True),
         ("max_requests", ["--max-requests", "1000"], 1000, 1000),
         ("max_requests_jitter", ["--max-requests-jitter", "50"], 50, 50),
+        ("max_worker_memory", ["--max-worker-memory", "512"], 512, 512),
         (
             "statsd_host",
             ["--statsd-host", "localhost:9125"],
@@ -407,7 +412,8 @@ def _supported_cases(tmp: Path):
 CASE_NAMES = [
     "bind", "backlog", "workers", "worker_class", "threads", "worker_connections", "timeout",
     "graceful_timeout", "keepalive", "limit_request_line", "limit_request_fields",
-    "limit_request_field_size", "preload_app", "sendfile", "chdir", "raw_env", "user", "group",
+    "limit_request_field_size", "preload_app", "sendfile", "reuse_port", "chdir", "raw_env",
+    "user", "group",
     "umask", "initgroups", "pidfile", "daemon", "enable_stdio_inheritance", "worker_tmp_dir",
     "proc_name",
     "forwarded_allow_ips", "accesslog", "access_log_format", "errorlog", "loglevel",
@@ -416,7 +422,7 @@ CASE_NAMES = [
     "casefold_http_method", "forwarder_headers", "header_map", "permit_missing_host",
     "proxy_protocol", "proxy_allow_ips", "limit_request_body", "reload", "reload_engine",
     "reload_extra_files", "spew", "max_requests",
-    "max_requests_jitter", "statsd_host", "dogstatsd_tags", "statsd_prefix",
+    "max_requests_jitter", "max_worker_memory", "statsd_host", "dogstatsd_tags", "statsd_prefix",
     "enable_backlog_metric", "check_config",
     "print_config", "paste", "raw_paste_global_conf",
     "logconfig", "logconfig_json", "syslog", "syslog_addr", "syslog_prefix", "syslog_facility",
@@ -950,7 +956,12 @@ def test_worker_class_accepts_a_class_or_a_function_returning_one(cwd):
 @pytest.mark.parametrize(
     "argv, file_line, name, flag",
     [
-        (["--reuse-port"], "reuse_port = True", "reuse_port", "--reuse-port"),
+        (
+            ["--do-handshake-on-connect"],
+            "do_handshake_on_connect = True",
+            "do_handshake_on_connect",
+            "--do-handshake-on-connect",
+        ),
         (["--ca-certs", "ca.pem"], "ca_certs = 'ca.pem'", "ca_certs", "--ca-certs"),
         (["--certfile", "c.pem"], "certfile = 'c.pem'", "certfile", "--certfile"),
         (["--ciphers", "HIGH"], "ciphers = 'HIGH'", "ciphers", "--ciphers"),
@@ -1021,7 +1032,7 @@ def test_other_worker_classes_are_refused_naming_the_class(value, cwd):
         load(["-k", value, "app"], cwd=cwd)
     assert str(info.value) == (
         f"setting 'worker_class' (--worker-class): worker class {value!r} is not supported"
-        " by monoceros yet (only 'sync' is)"
+        " by monoceros yet (only 'sync' and 'event' are)"
     )
 
 
@@ -1052,9 +1063,10 @@ def test_user_id_out_of_range_is_one_line(value, cwd):
 
 
 def test_refusals_lists_every_offender_in_table_order(cwd):
-    cfg = load(["--keyfile", "k.pem", "--reuse-port", "app"], cwd=cwd, check_supported=False)
+    argv = ["--keyfile", "k.pem", "--protocol", "uwsgi", "app"]
+    cfg = load(argv, cwd=cwd, check_supported=False)
     assert cfg.refusals() == [
-        "setting 'reuse_port' (--reuse-port) is not supported by monoceros yet",
+        "setting 'protocol' (--protocol) is not supported by monoceros yet",
         "setting 'keyfile' (--keyfile) is not supported by monoceros yet",
     ]
 
@@ -1258,10 +1270,13 @@ def test_to_core_defaults(cwd):
         "worker_tmp_dir": "",
         "uid": os.geteuid(),
         "gid": os.getegid(),
+        "worker_class": "sync",
+        "max_worker_memory": 0,
         "statsd": None,
         "statsd_prefix": "",
         "dogstatsd_tags": "",
         "enable_backlog_metric": False,
+        "reuse_port": False,
     }
 
 
@@ -1272,6 +1287,9 @@ def test_to_core_defaults(cwd):
         (["--statsd-host", "unix:///run/statsd"], "statsd", {"unix_path": "/run/statsd"}),
         (["--statsd-prefix", "shop..."], "statsd_prefix", "shop."),
         (["--statsd-prefix", "a"], "statsd_prefix", "a."),
+        (["-k", "event"], "worker_class", "event"),
+        (["-k", "sync"], "worker_class", "sync"),
+        (["--max-worker-memory", "256"], "max_worker_memory", 256),
         (["--limit-request-line", "0"], "limit_request_line", 0),
         (["--limit-request-line", "8190"], "limit_request_line", 8190),
         (["--limit-request-line", "100000"], "limit_request_line", 8190),
@@ -1425,7 +1443,7 @@ def test_render_settings_markdown_has_a_row_per_setting():
         assert f"\n## {section}\n" in text
     for s in SETTINGS:
         assert f"| `{s.name}` |" in text
-    assert "| `reuse_port` | `--reuse-port` | `False` | not yet |" in text
+    assert "| `protocol` | `--protocol` STRING | `'http'` | not yet |" in text
     workers_row = "| `workers` | `-w`, `--workers` INT | `$WEB_CONCURRENCY`, or `1` when unset |"
     assert workers_row + " yes |" in text
 

@@ -233,7 +233,7 @@ def _check_accepted(payload: Payload, obs: Observation, why: str) -> None:
     resp = obs.response
     assert resp is not None, f"no response\n{why}"
     assert resp.status == 200, why
-    assert obs.calls == 1, f"the app was called {obs.calls} times\n{why}"
+    assert obs.calls == _expected_calls(payload), f"the app was called {obs.calls} times\n{why}"
     echo = _echo_of(resp)
     assert echo is not None, f"the response did not come from the echo app\n{why}"
     expected = dict(payload.app or {})
@@ -246,7 +246,25 @@ def _check_accepted(payload: Payload, obs: Observation, why: str) -> None:
     for key, value in expected.items():
         assert echo.get(key) == value, f"{key}: {echo.get(key)!r} != {value!r}\n{why}"
     assert base64.b64decode(echo["body_b64"]) == want_body, why
-    assert resp.extra == b"", f"bytes after the response\n{why}"
+    _check_later(payload, obs, resp.extra, why)
+
+
+def _expected_calls(payload: Payload) -> int:
+    """The first request, and each later one the echo app answered."""
+    return 1 + sum(1 for _, path in payload.later if path is not None)
+
+
+def _check_later(payload: Payload, obs: Observation, extra: bytes, why: str) -> None:
+    """The responses after the first (pipelined requests), in order, and nothing else."""
+    for status, path in payload.later:
+        assert extra, f"no response after the first\n{why}"
+        resp = parse_response(extra, closed=obs.closed)
+        assert resp.status == status, why
+        if path is not None:
+            echo = _echo_of(resp)
+            assert echo is not None and echo["PATH_INFO"] == path, why
+        extra = resp.extra
+    assert extra == b"", f"bytes after the response\n{why}"
 
 
 def _check_response(payload: Payload, obs: Observation, why: str) -> None:
@@ -254,7 +272,7 @@ def _check_response(payload: Payload, obs: Observation, why: str) -> None:
     resp = obs.response
     assert resp is not None, f"no response\n{why}"
     assert resp.status == payload.status, why
-    assert obs.calls == 1, f"the app was called {obs.calls} times\n{why}"
+    assert obs.calls == _expected_calls(payload), f"the app was called {obs.calls} times\n{why}"
     if payload.close:
         assert _closes(resp), f"no Connection: close\n{why}"
         assert obs.closed, f"the server did not close the connection\n{why}"
@@ -264,7 +282,10 @@ def _check_response(payload: Payload, obs: Observation, why: str) -> None:
         assert resp.complete == checks["complete"], why
         if not checks["complete"]:
             assert obs.closed, f"a short body must end with the server closing\n{why}"
-    assert resp.extra == checks.get("extra", b""), f"bytes after the response\n{why}"
+    if payload.later:
+        _check_later(payload, obs, resp.extra, why)
+    else:
+        assert resp.extra == checks.get("extra", b""), f"bytes after the response\n{why}"
     if checks.get("head_only"):
         assert resp.raw == resp.head_bytes, f"bytes after the head\n{why}"
     for name in checks.get("absent", ()):

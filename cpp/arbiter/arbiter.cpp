@@ -2,7 +2,6 @@
 // dispatches them to handle_<signal>(), then murders stuck workers and manages the count.
 #include "arbiter/arbiter.hpp"
 
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +10,9 @@
 #include <csignal>
 #include <thread>
 
+#include "arbiter/listen_fds.hpp"
+#include "arbiter/sd_notify.hpp"
+#include "arbiter/worker_memory.hpp"
 #include "log/error_log.hpp"
 #include "util/clock.hpp"
 #include "util/errno_text.hpp"
@@ -22,6 +24,7 @@ namespace {
 
 constexpr int kBindAttempts = 5;
 constexpr int kLoopTickMs = 1000;
+constexpr std::string_view kBootedStatus = "monoceros arbiter booted";
 
 std::string pid_text(pid_t pid) {
   return std::to_string(pid);
@@ -60,6 +63,7 @@ std::variant<int, WorkerLaunch> Arbiter::run() {
       wait_for_signals(kLoopTickMs);
       reap_workers();
       murder_workers();
+      check_worker_memory();
       manage_workers();
     }
   } catch (const BecameWorker&) {
@@ -76,8 +80,10 @@ bool Arbiter::start() {
                                               SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD});
   std::optional<std::vector<net::Listener>> opened;
   if (!config_.inherited_fds.empty()) {
-    // A binary upgrade: the old master's sockets, already bound to this configuration's
-    // addresses (a reload compares against those, as gunicorn compares configurations).
+    // systemd's sockets, or a binary upgrade's: the old master's, already bound to this
+    // configuration's addresses (a reload compares against those, as gunicorn compares
+    // configurations). Either way the socket files are not ours to unlink.
+    systemd_ = config_.socket_activation;
     std::vector<net::ListenSpec> handed;
     for (int fd : config_.inherited_fds) {
       net::ListenSpec spec;
@@ -101,6 +107,7 @@ bool Arbiter::start() {
     if (!statsd_) log::warning("StatsD metrics are off: " + error);
   }
   log::debug("Arbiter booted");
+  notify_ready(kBootedStatus);
   host_.when_ready();
   return true;
 }
@@ -113,7 +120,7 @@ std::optional<std::vector<net::Listener>> Arbiter::open_listeners(
     for (int attempt = 1; attempt <= kBindAttempts && !listener; ++attempt) {
       std::string error;
       int code = 0;
-      listener = net::open_listener(spec, config_.backlog, config_.umask, error, code);
+      listener = net::open_listener(spec, listen_options(), error, code);
       if (listener) break;
       if (code == EADDRINUSE) log::error("Connection in use: " + net::describe_spec(spec));
       log::error(error);
@@ -244,10 +251,16 @@ void Arbiter::handle_hup() {
 }
 
 void Arbiter::reload() {
+  // systemd (Type=notify-reload) waits for READY=1 after RELOADING=1, whatever the outcome.
+  // (Not sent on the way out by a destructor: a worker forked below unwinds through here.)
+  notify_reloading("Reloading");
   // The host re-reads the configuration (and sets logging up again); on a bad configuration
   // it says why and the server carries on as it was.
   std::optional<ArbiterConfig> fresh = host_.reload();
-  if (!fresh) return;
+  if (!fresh) {
+    notify_ready(kBootedStatus);
+    return;
+  }
   const bool rebind = !same_addresses(fresh->binds, bound_);
   fresh->version = config_.version;
   config_ = std::move(*fresh);
@@ -259,6 +272,7 @@ void Arbiter::reload() {
   for (int i = 0; i < config_.workers; ++i)
     spawn_worker();
   manage_workers();
+  notify_ready(kBootedStatus);
 }
 
 void Arbiter::handle_term() {
@@ -315,10 +329,13 @@ void Arbiter::reexec() {
   // this process's state does (signal dispositions back to default, the self-pipe closed).
   signals_->release_in_child();
   std::vector<int> fds;
-  for (const net::Listener& listener : listeners_) {
-    const int flags = ::fcntl(listener.fd.get(), F_GETFD);
-    if (flags >= 0) ::fcntl(listener.fd.get(), F_SETFD, flags & ~FD_CLOEXEC);
+  for (const net::Listener& listener : listeners_)
     fds.push_back(listener.fd.get());
+  // Under systemd the sockets go on the systemd way: a count, the sockets from fd 3 on.
+  std::string error;
+  if (!make_inheritable(fds, systemd_, error)) {
+    log::error("Could not start a new master: " + error);
+    ::_exit(1);
   }
   host_.exec_new_master(parent, fds);
   log::error("Could not start a new master: exec failed");
@@ -404,24 +421,73 @@ void Arbiter::murder_workers() {
   }
 }
 
+int Arbiter::active_workers() const {
+  return static_cast<int>(std::count_if(workers_.begin(), workers_.end(),
+                                        [](const auto& entry) { return !entry.second.retiring; }));
+}
+
 void Arbiter::manage_workers() {
-  while (static_cast<int>(workers_.size()) < num_workers_)
+  // Workers being replaced do not count: their replacements start now, beside them.
+  for (int active = active_workers(); active < num_workers_; ++active)
     spawn_worker();
+  retire_replaced_workers();
   if (static_cast<int>(workers_.size()) != logged_worker_count_) {
     logged_worker_count_ = static_cast<int>(workers_.size());
     log::debug(std::to_string(logged_worker_count_) + " workers");
     if (statsd_) statsd_->gauge("gunicorn.workers", logged_worker_count_);
   }
   report_backlog();
-  const int excess = static_cast<int>(workers_.size()) - num_workers_;
+  const int excess = active_workers() - num_workers_;
   if (excess <= 0) return;
   // Retire the oldest first, as gunicorn does; they leave the table when reaped.
   std::vector<std::pair<int, pid_t>> by_age;
-  for (const auto& [pid, record] : workers_)
-    by_age.emplace_back(record.age, pid);
+  for (const auto& [pid, record] : workers_) {
+    if (!record.retiring) by_age.emplace_back(record.age, pid);
+  }
   std::sort(by_age.begin(), by_age.end());
   for (int i = 0; i < excess; ++i)
     kill_worker(by_age[static_cast<std::size_t>(i)].second, SIGTERM);
+}
+
+void Arbiter::check_worker_memory() {
+  if (config_.max_worker_memory == 0) return;
+  const std::int64_t now = util::monotonic_ns();
+  for (auto& [pid, record] : workers_) {
+    if (record.retiring) continue;
+    const std::optional<std::uint64_t> resident = resident_bytes(pid);
+    if (!resident || *resident <= config_.max_worker_memory) continue;
+    log::info("Worker (pid:" + pid_text(pid) + ") uses " +
+              std::to_string(*resident / (1024 * 1024)) + " MiB, more than max_worker_memory (" +
+              std::to_string(config_.max_worker_memory / (1024 * 1024)) +
+              " MiB): starting its replacement");
+    record.retiring = true;
+    record.retiring_since_ns = now;
+  }
+}
+
+void Arbiter::retire_replaced_workers() {
+  // A replaced worker stops (gracefully) once every worker that counts is ready, that is,
+  // has loaded the app and entered its loop: capacity never dips. A replacement that cannot
+  // get ready within `timeout` does not keep the old worker forever.
+  bool all_ready = true;
+  for (const auto& [pid, record] : workers_) {
+    if (!record.retiring &&
+        record.heartbeat->load(std::memory_order_relaxed) <= record.spawned_ns) {
+      all_ready = false;
+    }
+  }
+  const std::int64_t now = util::monotonic_ns();
+  const std::int64_t patience = util::seconds_to_ns(config_.timeout > 0 ? config_.timeout : 30);
+  std::vector<pid_t> retire;
+  for (auto& [pid, record] : workers_) {
+    if (!record.retiring || record.retire_sent) continue;
+    if (all_ready || now - record.retiring_since_ns > patience) {
+      record.retire_sent = true;
+      retire.push_back(pid);
+    }
+  }
+  for (pid_t pid : retire)
+    kill_worker(pid, SIGTERM);
 }
 
 void Arbiter::report_backlog() {
@@ -439,8 +505,9 @@ void Arbiter::spawn_worker() {
   WorkerRecord record;
   record.age = ++worker_age_;
   std::string heartbeat_error;
+  record.spawned_ns = util::monotonic_ns();
   record.heartbeat =
-      util::new_heartbeat(config_.worker_tmp_dir, util::monotonic_ns(), heartbeat_error);
+      util::new_heartbeat(config_.worker_tmp_dir, record.spawned_ns, heartbeat_error);
   if (!record.heartbeat) {
     log::error(heartbeat_error);
     throw Halt{"Can't create workertmp.", 1};
@@ -463,6 +530,7 @@ void Arbiter::spawn_worker() {
   launch.age = record.age;
   launch.ppid = pid_;
   launch.listeners = std::move(listeners_);
+  open_own_listeners(launch.listeners);
   launch.heartbeat = std::move(record.heartbeat);
   launch.load_error_reported = &load_error_reported_;
   launch_.emplace(std::move(launch));
@@ -490,6 +558,30 @@ void Arbiter::kill_worker(pid_t pid, int signal_number) {
   host_.worker_vanished(pid, age);
 }
 
+net::ListenOptions Arbiter::listen_options() const {
+  net::ListenOptions options;
+  options.backlog = config_.backlog;
+  options.umask_bits = config_.umask;
+  options.reuse_port = config_.reuse_port;
+  return options;
+}
+
+void Arbiter::open_own_listeners(std::vector<net::Listener>& listeners) const {
+  // reuse_port, in a new worker: the master's reservations give way to sockets of the
+  // worker's own, as gunicorn's workers create theirs after fork. The address is reserved,
+  // so this fails only for want of resources; the worker then cannot serve at all.
+  for (net::Listener& listener : listeners) {
+    if (!listener.per_worker) continue;
+    std::string error;
+    std::optional<net::Listener> own = net::open_own_listener(listener, config_.backlog, error);
+    if (!own) {
+      log::error(error);
+      ::_exit(kWorkerBootError);
+    }
+    listener = std::move(*own);
+  }
+}
+
 void Arbiter::close_listeners() {
   // While two masters share the sockets (an upgrade in progress), the socket files stay.
   const bool unlink = reexec_pid_ == 0 && master_pid_ == 0;
@@ -500,6 +592,7 @@ void Arbiter::close_listeners() {
 }
 
 void Arbiter::stop(bool graceful) {
+  if (!stopping_) notify_stopping("Shutting down");
   stopping_ = true;
   close_listeners();
   int signal_number = graceful ? SIGTERM : SIGQUIT;

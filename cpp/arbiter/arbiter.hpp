@@ -45,7 +45,13 @@ class Arbiter {
   struct WorkerRecord {
     int age = 0;
     util::Heartbeat heartbeat;
-    bool aborted = false;  // SIGABRT sent for a timeout; SIGKILL follows if still stuck
+    std::int64_t spawned_ns = 0;  // the heartbeat's first value: ready once it moves on
+    bool aborted = false;         // SIGABRT sent for a timeout; SIGKILL follows if still stuck
+    // Being replaced (max_worker_memory): it serves until its replacement is ready, and does
+    // not count towards num_workers meanwhile.
+    bool retiring = false;
+    bool retire_sent = false;
+    std::int64_t retiring_since_ns = 0;
   };
 
   // Control flow of gunicorn's loop: StopIteration and HaltServer.
@@ -79,6 +85,8 @@ class Arbiter {
   void stop(bool graceful);
   int halt(std::string_view reason, int exit_status);
   void close_listeners();
+  net::ListenOptions listen_options() const;
+  void open_own_listeners(std::vector<net::Listener>& listeners) const;
   std::optional<std::vector<net::Listener>> open_listeners(
       const std::vector<net::ListenSpec>& binds);
   void rebind_listeners(const std::vector<net::ListenSpec>& binds);
@@ -88,6 +96,9 @@ class Arbiter {
   void maybe_promote_master();
   std::string master_title() const;
   void report_backlog();
+  void check_worker_memory();
+  void retire_replaced_workers();
+  int active_workers() const;
 
   ArbiterConfig config_;
   ArbiterHost& host_;
@@ -98,6 +109,7 @@ class Arbiter {
   int worker_age_ = 0;
   int logged_worker_count_ = -1;
   bool stopping_ = false;
+  bool systemd_ = false;  // the listeners came from systemd socket activation
   std::optional<SignalQueue> signals_;
   std::optional<log::StatsdClient> statsd_;
   std::vector<net::Listener> listeners_;

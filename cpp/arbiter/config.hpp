@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,13 @@ struct ArbiterConfig {
   // over. Set in the new master only; its sockets are then adopted instead of bound.
   pid_t upgrade_parent = 0;
   std::vector<int> inherited_fds;
+  // systemd socket activation: inherited_fds are systemd's (LISTEN_FDS, from fd 3), and a
+  // binary upgrade hands them on the same way (LISTEN_PID/LISTEN_FDS instead of GUNICORN_FD).
+  bool socket_activation = false;
+  // SO_REUSEPORT: the master only reserves each TCP address; every worker listens on a socket
+  // of its own bound to it, and the kernel spreads connections across them.
+  bool reuse_port = false;
+  std::uint64_t max_worker_memory = 0;  // bytes of resident memory; 0: no memory recycling
   std::string worker_class = "sync";
   std::string version;  // printed in "Starting monoceros <version>"
 };

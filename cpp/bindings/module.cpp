@@ -100,6 +100,11 @@ arbiter::ArbiterConfig to_arbiter_config(const nb::dict& settings) {
     for (nb::handle fd : settings["inherited_fds"])
       config.inherited_fds.push_back(nb::cast<int>(fd));
   }
+  config.socket_activation = get<bool>(settings, "socket_activation", false);
+  config.reuse_port = get<bool>(settings, "reuse_port", false);
+  const long long memory_mib = get<long long>(settings, "max_worker_memory", 0);
+  config.max_worker_memory =
+      memory_mib > 0 ? static_cast<std::uint64_t>(memory_mib) * 1024 * 1024 : 0;
   config.worker_class = get<std::string>(settings, "worker_class", "sync");
   config.version = get<std::string>(settings, "version", "");
   return config;
@@ -350,6 +355,9 @@ class PyWorker {
     config.limit_request_body = body_limit > 0 ? static_cast<std::uint64_t>(body_limit) : 0;
     config.environ.multiprocess = get<int>(settings, "workers", 1) > 1;
     config.environ.multithread = false;
+    // The event worker: the sync worker's loop with keep-alive and pipelining.
+    config.keep_alive = get<std::string>(settings, "worker_class", "sync") == "event";
+    config.keepalive = get<double>(settings, "keepalive", 2);
     config.environ.errors = errors_.ptr();
     config.environ.server_software = get<std::string>(settings, "server_software", "monoceros");
     config.environ.script_name = get<std::string>(settings, "script_name", "");

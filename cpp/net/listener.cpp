@@ -24,6 +24,19 @@ bool set_nonblocking_cloexec(int fd) {
   return fd_flags >= 0 && ::fcntl(fd, F_SETFD, fd_flags | FD_CLOEXEC) == 0;
 }
 
+// SO_ACCEPTCONN: whether listen() was called on the socket (systemd's sockets already listen).
+bool is_listening(int fd) {
+  int accepting = 0;
+  socklen_t length = sizeof accepting;
+  return ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0 && accepting != 0;
+}
+
+// SO_REUSEPORT where the kernel has it; false (the socket is then shared) where it does not.
+bool set_reuse_port(int fd) {
+  const int on = 1;
+  return ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) == 0;
+}
+
 std::optional<Listener> fail(std::string& error, const ListenSpec& spec, int code) {
   error = "connection to " + describe_spec(spec) + " failed: [Errno " + std::to_string(code) +
           "] " + util::errno_text(code);
@@ -31,7 +44,8 @@ std::optional<Listener> fail(std::string& error, const ListenSpec& spec, int cod
   return std::nullopt;
 }
 
-std::optional<Listener> open_tcp(const ListenSpec& spec, int backlog, std::string& error) {
+std::optional<Listener> open_tcp(const ListenSpec& spec, const ListenOptions& options,
+                                 std::string& error) {
   addrinfo hints{};
   // Like gunicorn: an IPv6 literal binds IPv6, anything else resolves to IPv4.
   hints.ai_family = spec.host.find(':') != std::string::npos ? AF_INET6 : AF_INET;
@@ -55,14 +69,20 @@ std::optional<Listener> open_tcp(const ListenSpec& spec, int backlog, std::strin
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   // Accepted sockets inherit TCP_NODELAY on Linux; set it here and again per connection.
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  const bool per_worker = options.reuse_port && set_reuse_port(fd.get());
   const int bound = ::bind(fd.get(), found->ai_addr, found->ai_addrlen);
   const int code = errno;
   ::freeaddrinfo(found);
   if (bound != 0) return fail(error, spec, code);
-  if (::listen(fd.get(), backlog) != 0 || !set_nonblocking_cloexec(fd.get())) {
+  // A reservation does not listen: only listening sockets are offered connections, so the
+  // workers' sockets get them all.
+  if ((!per_worker && ::listen(fd.get(), options.backlog) != 0) ||
+      !set_nonblocking_cloexec(fd.get())) {
     return fail(error, spec, errno);
   }
-  return describe_listener(std::move(fd));
+  Listener listener = describe_listener(std::move(fd));
+  listener.per_worker = per_worker;
+  return listener;
 }
 
 std::optional<Listener> open_unix(const ListenSpec& spec, int backlog, int umask_bits,
@@ -105,7 +125,8 @@ std::optional<Listener> open_unix(const ListenSpec& spec, int backlog, int umask
   return listener;
 }
 
-std::optional<Listener> adopt_fd(const ListenSpec& spec, std::string& error) {
+std::optional<Listener> adopt_fd(const ListenSpec& spec, const ListenOptions& options,
+                                 std::string& error) {
   int type = 0;
   socklen_t length = sizeof type;
   if (::getsockopt(spec.fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) {
@@ -113,10 +134,19 @@ std::optional<Listener> adopt_fd(const ListenSpec& spec, std::string& error) {
     return std::nullopt;
   }
   if (!set_nonblocking_cloexec(spec.fd)) return fail(error, spec, errno);
-  return describe_listener(util::unique_fd(spec.fd));
+  // A socket that does not listen yet is either the reservation of a reuse_port master handed
+  // over by SIGUSR2 (it stays one) or a bound socket that is ours to listen on, as gunicorn does.
+  bool per_worker = false;
+  if (!is_listening(spec.fd)) {
+    per_worker = options.reuse_port && local_address(spec.fd).is_ip();
+    if (!per_worker && ::listen(spec.fd, options.backlog) != 0) return fail(error, spec, errno);
+  }
+  Listener listener = describe_listener(util::unique_fd(spec.fd));
+  listener.per_worker = per_worker;
+  return listener;
 }
 
-std::optional<Listener> open_any(const ListenSpec& spec, int backlog, int umask_bits,
+std::optional<Listener> open_any(const ListenSpec& spec, const ListenOptions& options,
                                  std::string& error);
 
 }  // namespace
@@ -133,29 +163,51 @@ std::string describe_spec(const ListenSpec& spec) {
   return {};
 }
 
-std::optional<Listener> open_listener(const ListenSpec& spec, int backlog, int umask_bits,
+std::optional<Listener> open_listener(const ListenSpec& spec, const ListenOptions& options,
                                       std::string& error, int& error_code) {
   error_code = 0;
   errno = 0;
-  std::optional<Listener> listener = open_any(spec, backlog, umask_bits, error);
+  std::optional<Listener> listener = open_any(spec, options, error);
   if (!listener) error_code = errno ? errno : EINVAL;
   return listener;
 }
 
 namespace {
-std::optional<Listener> open_any(const ListenSpec& spec, int backlog, int umask_bits,
+std::optional<Listener> open_any(const ListenSpec& spec, const ListenOptions& options,
                                  std::string& error) {
   switch (spec.kind) {
     case ListenSpec::Kind::tcp:
-      return open_tcp(spec, backlog, error);
+      return open_tcp(spec, options, error);
     case ListenSpec::Kind::unix_path:
-      return open_unix(spec, backlog, umask_bits, error);
+      // SO_REUSEPORT does not spread unix socket connections: one socket serves all workers.
+      return open_unix(spec, options.backlog, options.umask_bits, error);
     case ListenSpec::Kind::fd:
-      return adopt_fd(spec, error);
+      return adopt_fd(spec, options, error);
   }
   return std::nullopt;
 }
 }  // namespace
+
+std::optional<Listener> open_own_listener(const Listener& reserved, int backlog,
+                                          std::string& error) {
+  const auto describe = [&](int code) {
+    error = "connection to " + reserved.url + " failed: [Errno " + std::to_string(code) + "] " +
+            util::errno_text(code);
+    return std::nullopt;
+  };
+  util::unique_fd fd(::socket(reserved.address.family(), SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return describe(errno);
+  const int on = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  if (!set_reuse_port(fd.get())) return describe(errno);
+  const auto* address = reinterpret_cast<const sockaddr*>(&reserved.address.storage);
+  if (::bind(fd.get(), address, reserved.address.length) != 0) return describe(errno);
+  if (::listen(fd.get(), backlog) != 0 || !set_nonblocking_cloexec(fd.get())) {
+    return describe(errno);
+  }
+  return describe_listener(std::move(fd));
+}
 
 Listener describe_listener(util::unique_fd fd) {
   Listener listener;

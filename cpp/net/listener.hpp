@@ -26,6 +26,15 @@ struct ListenSpec {
   bool operator==(const ListenSpec&) const = default;
 };
 
+// How a socket is opened, beyond its address.
+struct ListenOptions {
+  int backlog = 2048;
+  int umask_bits = 0;  // for unix socket files
+  // SO_REUSEPORT: a TCP address is bound but not listened on (a reservation; see
+  // Listener::per_worker), so that each worker can listen on its own socket bound to it.
+  bool reuse_port = false;
+};
+
 struct Listener {
   util::unique_fd fd;
   SocketAddress address;    // getsockname(): the real port when port 0 was asked for
@@ -33,6 +42,9 @@ struct Listener {
   std::string unix_path;    // set when we created a unix socket file (unlinked at shutdown)
   std::string server_name;  // environ SERVER_NAME ("" for unix sockets: taken from Host)
   std::string server_port;  // environ SERVER_PORT ("" for unix sockets)
+  // reuse_port: this socket only holds the address (bound with SO_REUSEPORT, not listening,
+  // so the kernel sends it no connections); each worker opens its own with open_own_listener.
+  bool per_worker = false;
 };
 
 // Connections waiting in a TCP listener's accept queue (TCP_INFO), or -1 for other sockets.
@@ -44,8 +56,13 @@ std::string describe_spec(const ListenSpec& spec);
 // Binds and listens (SO_REUSEADDR; a stale unix socket file is removed first; the unix socket
 // is created under `umask`). On failure returns nullopt, sets `error` to one line and
 // `error_code` to the errno (EADDRINUSE is worth retrying; most others are not).
-std::optional<Listener> open_listener(const ListenSpec& spec, int backlog, int umask_bits,
+std::optional<Listener> open_listener(const ListenSpec& spec, const ListenOptions& options,
                                       std::string& error, int& error_code);
+
+// In a worker, for a per_worker listener: a socket of its own, bound to the same address with
+// SO_REUSEPORT and listening. The kernel spreads new connections across these sockets.
+std::optional<Listener> open_own_listener(const Listener& reserved, int backlog,
+                                          std::string& error);
 
 // Fills the derived fields (address, url, server_name/port) for a listening fd.
 Listener describe_listener(util::unique_fd fd);

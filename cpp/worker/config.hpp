@@ -20,6 +20,11 @@ struct WorkerConfig {
   std::vector<std::string> forwarded_allow_ips = {"127.0.0.1", "::1"};
   http::ProxyProtocolMode proxy_protocol = http::ProxyProtocolMode::off;
   std::vector<std::string> proxy_allow_ips = {"127.0.0.1", "::1"};
+  // The event worker keeps connections open between requests (HTTP/1.1 keep-alive, and
+  // HTTP/1.0 with Connection: keep-alive) and answers pipelined requests in order; the sync
+  // worker closes every connection after its response, as gunicorn's does.
+  bool keep_alive = false;
+  double keepalive = 2;  // seconds an idle kept-alive connection waits for its next request
   std::uint64_t max_requests = 0;  // stop gracefully after this many requests; 0: never
   int worker_connections = 1000;   // open connections per worker; accepting pauses beyond it
   double timeout = 30;             // heartbeat period is timeout/2; also the idle limit while a

@@ -142,9 +142,9 @@ void Connection::set_interest(std::uint32_t events) {
 Step Connection::on_readable() {
   switch (phase_) {
     case Phase::head:
-      return read_head();
+      return serve_pipelined(read_head());
     case Phase::body:
-      return read_body();
+      return serve_pipelined(read_body());
     case Phase::linger:
       return read_linger();
     case Phase::respond:
@@ -223,13 +223,16 @@ Step Connection::begin_body() {
   unread_input_ = false;
   switch (request_.framing) {
     case http::BodyFraming::none:
-      unread_input_ = in_.size() > head_length_;
+      carry(in_.view().substr(head_length_));
       return dispatch();
     case http::BodyFraming::content_length:
       // Refused from the head alone: the body is never read (RFC 9110 §15.5.14).
       if (body_too_large(request_.content_length)) return reject(http::ParseError::body_too_large);
       body_remaining_ = request_.content_length;
-      if (body_remaining_ == 0) return dispatch();
+      if (body_remaining_ == 0) {
+        carry(in_.view().substr(head_length_));
+        return dispatch();
+      }
       break;
     case http::BodyFraming::chunked:
       chunked_.reset();
@@ -292,9 +295,8 @@ Step Connection::feed_body(std::string_view bytes) {
         bytes.size() < body_remaining_ ? bytes.size() : static_cast<std::size_t>(body_remaining_);
     if (!body().append(bytes.substr(0, take))) body_failed_ = true;
     body_remaining_ -= take;
-    if (take < bytes.size()) unread_input_ = true;
-    // Bytes past the body would be a pipelined request; the sync worker answers one request
-    // per connection and closes, so they are never parsed.
+    // Bytes past the body are the next (pipelined) request.
+    if (body_remaining_ == 0) carry(bytes.substr(take));
     return body_remaining_ == 0 ? body_complete() : Step::keep;
   }
   const http::ChunkedResult result = chunked_.feed(bytes, &Connection::append_chunked, this);
@@ -304,7 +306,7 @@ Step Connection::feed_body(std::string_view bytes) {
     case http::ChunkedStatus::error:
       return reject(result.error);
     case http::ChunkedStatus::complete:
-      if (result.consumed < bytes.size()) unread_input_ = true;
+      carry(bytes.substr(result.consumed));
       return body_complete();
   }
   return Step::keep;
@@ -356,7 +358,10 @@ Step Connection::dispatch() {
   wsgi::RequestFacts facts;
   facts.version_minor = request_.version_major > 1 ? 1 : request_.version_minor;
   facts.head = request_.method == "HEAD";
-  facts.keep_alive = false;  // the sync worker closes every connection, as gunicorn's does
+  // The sync worker closes every connection, as gunicorn's does; the event worker keeps it
+  // when the client asked for it (the Response still closes a close-delimited body).
+  facts.keep_alive = context_.config.keep_alive && context_.config.keepalive > 0 &&
+                     request_.keep_alive && !context_.stopping;
   facts.raw_uri = request_.target;
   response_.emplace(context_.config.response, context_.date, facts, *this);
 
@@ -395,7 +400,8 @@ Step Connection::after(wsgi::Response::Progress progress) {
       return Step::keep;
     case Progress::finished:
       response_produced_ = true;
-      if (out_.empty()) return finish_exchange();
+      // Inside a pipelined batch the bytes wait for the batch's write (serve_pipelined).
+      if (out_.empty() || batching_) return finish_exchange();
       touch();
       set_interest(net::kWritable);
       return Step::keep;
@@ -415,11 +421,16 @@ Step Connection::on_writable() {
     case Phase::respond:
       if (!response_produced_) {
         if (congested()) return Step::keep;
-        return after(response_->resume());
+        return serve_pipelined(after(response_->resume()));
       }
-      return finish_exchange();
+      return serve_pipelined(finish_exchange());
     case Phase::closing:
       return half_close();
+    case Phase::head:
+      // Kept alive, everything written: wait for the next request.
+      if (served_ > 0) deadline_ns_ = util::monotonic_ns() + keepalive_ns();
+      set_interest(net::kReadable);
+      return Step::keep;
     default:
       return Step::keep;
   }
@@ -428,8 +439,65 @@ Step Connection::on_writable() {
 Step Connection::finish_exchange() {
   log_access();
   ++context_.requests;
+  ++served_;
+  const bool keep = keeps_alive();
   end_exchange();
-  return start_closing();
+  return keep ? next_request() : start_closing();
+}
+
+std::int64_t Connection::keepalive_ns() const noexcept {
+  return util::seconds_to_ns(context_.config.keepalive);
+}
+
+bool Connection::keeps_alive() const noexcept {
+  return context_.config.keep_alive && request_.keep_alive && !context_.stopping &&
+         !body_truncated_ && response_ && !response_->must_close() && context_.config.keepalive > 0;
+}
+
+void Connection::carry(std::string_view bytes) {
+  if (bytes.empty()) return;
+  unread_input_ = true;
+  carry_.assign(bytes.data(), bytes.size());
+}
+
+Step Connection::next_request() {
+  // The connection waits for its next request; bytes that arrived with this one are parsed
+  // by serve_pipelined() once this call has unwound (no recursion per pipelined request).
+  phase_ = Phase::head;
+  request_ = http::Request{};
+  head_length_ = 0;
+  unread_input_ = false;
+  in_.clear();
+  if (!carry_.empty()) {
+    const std::span<char> space = in_.prepare(carry_.size());
+    std::memcpy(space.data(), carry_.data(), carry_.size());
+    in_.commit(carry_.size());
+    carry_.clear();
+    pipelined_ = true;
+    batching_ = true;
+  }
+  deadline_ns_ = util::monotonic_ns() + keepalive_ns();
+  if (out_.empty()) set_interest(net::kReadable);
+  return Step::keep;
+}
+
+Step Connection::serve_pipelined(Step step) {
+  // Requests already buffered are answered in order; their responses are written together
+  // once no complete request is left (or sooner, when the output passes its high water).
+  while (step == Step::keep && pipelined_ && phase_ == Phase::head) {
+    pipelined_ = false;
+    touch();
+    step = parse_head();
+  }
+  if (batching_ && !pipelined_) {
+    batching_ = false;
+    if (step == Step::keep && !out_.empty()) {
+      const net::OutQueue::Flush flushed = out_.flush(fd_.get());
+      if (flushed == net::OutQueue::Flush::failed) return Step::close;
+      if (flushed == net::OutQueue::Flush::blocked) set_interest(net::kWritable);
+    }
+  }
+  return step;
 }
 
 void Connection::log_access() {
@@ -519,6 +587,8 @@ void Connection::queue_file(PyObject* owner, int fd, std::uint64_t offset, std::
 }
 
 bool Connection::flush() {
+  // Inside a pipelined batch the bytes wait for the batch's single write, unless they pile up.
+  if (batching_ && !congested()) return true;
   return out_.flush(fd_.get()) != net::OutQueue::Flush::failed;
 }
 

@@ -44,8 +44,11 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   // Ends the connection now (timeout, shutdown): the response is abandoned and close()d.
   void abort() noexcept;
 
-  // Idle means nothing of a request has arrived yet: safe to drop on a graceful stop.
+  // Idle means nothing of a request has arrived yet.
   bool idle() const noexcept { return phase_ == Phase::head && in_.empty(); }
+  // Kept alive after a response, waiting for the next request: safe to close on a graceful
+  // stop (clients retry a request on a reused connection that closes before it is answered).
+  bool between_requests() const noexcept { return idle() && served_ > 0; }
   bool expired(std::int64_t now_ns) const noexcept { return deadline_ns_ && now_ns > deadline_ns_; }
   // Bring the deadline forward to `deadline_ns` (never later than it already is).
   void expire_by(std::int64_t deadline_ns) noexcept {
@@ -79,6 +82,11 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Step dispatch();
   Step after(wsgi::Response::Progress progress);
   Step finish_exchange();
+  bool keeps_alive() const noexcept;
+  std::int64_t keepalive_ns() const noexcept;
+  Step next_request();
+  Step serve_pipelined(Step step);
+  void carry(std::string_view bytes);
   Step reject(http::ParseError error);
   Step start_closing();
   Step read_linger();
@@ -117,6 +125,10 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   std::uint64_t body_remaining_ = 0;
   bool body_truncated_ = false;
   bool unread_input_ = false;  // the client sent bytes beyond this request
+  std::string carry_;          // those bytes: the start of the next (pipelined) request
+  bool pipelined_ = false;     // carry_ went back into in_ and waits to be parsed
+  bool batching_ = false;      // answering pipelined requests: one write for the batch
+  std::uint64_t served_ = 0;   // requests answered on this connection
 
   net::OutQueue out_;
   std::optional<wsgi::Response> response_;

@@ -41,6 +41,7 @@ struct WorkerContext {
   std::optional<log::StatsdClient> statsd;
   http::HttpDate date;
   std::uint64_t requests = 0;
+  bool stopping = false;  // a graceful stop began: no connection is kept alive any more
 };
 
 }  // namespace monoceros::worker

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 
@@ -22,6 +23,9 @@ constexpr int kAcceptsPerWakeup = 64;
 constexpr int kMaxEvents = 128;
 // How long a graceful stop waits for the first bytes of connections already accepted.
 constexpr std::int64_t kShutdownIdleGraceNs = 2'000'000'000;
+// How long a sync worker leaves new connections to other workers while the one it has just
+// accepted has not sent its request (see defer_accepting).
+constexpr std::int64_t kFreshNs = 50'000'000;
 
 }  // namespace
 
@@ -55,8 +59,7 @@ SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> li
     auto slot = std::make_unique<ListenerSlot>();
     slot->kind = TagKind::listener;
     slot->listener = std::move(listener);
-    // EPOLLEXCLUSIVE: the listener is shared by every worker; wake one of them per event.
-    slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), true);
+    slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), exclusive());
     listeners_.push_back(std::move(slot));
   }
 }
@@ -90,10 +93,11 @@ int SyncWorker::run() {
       closed_.clear();
       next_housekeeping = now + 1'000'000'000 / 2;
     }
+    const int wait_ms = defer_accepting(now);
     int count;
     {
       wsgi::GilReleased released;
-      count = loop_.wait(ready, tick_ms());
+      count = loop_.wait(ready, wait_ms);
     }
     // Python-level signal handlers (TERM, INT, QUIT, ABRT, USR1) run here, in this thread.
     if (PyErr_CheckSignals() < 0) return -1;
@@ -146,9 +150,42 @@ bool SyncWorker::settle(Connection* connection, Step step) {
   return true;
 }
 
+int SyncWorker::defer_accepting(std::int64_t now) {
+  // A sync worker that has just accepted a connection whose request has not arrived yet
+  // leaves the next connections to the other workers for a moment: otherwise it would take
+  // them too and answer them one after the other while another worker sits idle. A client
+  // that stays silent (a slow or idle one) stops holding the listener back after kFreshNs.
+  int wait_ms = tick_ms();
+  if (exclusive() || !accepting_ || shutting_down_) return wait_ms;
+  const bool waiting =
+      last_accepted_ != nullptr && last_accepted_->idle() && now < last_accepted_ns_ + kFreshNs;
+  for (auto& slot : listeners_) {
+    if (waiting && slot->registered) {
+      loop_.remove(slot->listener.fd.get());
+      slot->registered = false;
+    } else if (!waiting && !slot->registered) {
+      slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), false);
+    }
+  }
+  if (waiting) {
+    const auto left_ms = static_cast<int>((last_accepted_ns_ + kFreshNs - now) / 1'000'000) + 1;
+    wait_ms = std::min(wait_ms, left_ms);
+  }
+  return wait_ms;
+}
+
+bool SyncWorker::exclusive() const noexcept {
+  // The listener is shared by every worker. Event workers are woken one per connection
+  // (EPOLLEXCLUSIVE) and take what is queued. A sync worker runs each request before it reads
+  // the next event, so it takes one connection per wake-up and every idle sync worker is
+  // woken: a connection waits for a busy worker only when no other worker is free, as with
+  // gunicorn's workers blocking in accept().
+  return config_.keep_alive;
+}
+
 bool SyncWorker::accept_from(ListenerSlot& slot) {
-  for (int accepted = 0; accepted < kAcceptsPerWakeup && accepting_ && !shutting_down_;
-       ++accepted) {
+  const int limit = exclusive() ? kAcceptsPerWakeup : 1;
+  for (int accepted = 0; accepted < limit && accepting_ && !shutting_down_; ++accepted) {
     if (static_cast<int>(connections_.size()) >= config_.worker_connections) {
       pause_accepting();
       return true;
@@ -172,15 +209,43 @@ bool SyncWorker::accept_from(ListenerSlot& slot) {
     auto connection = std::make_unique<Connection>(context_, util::unique_fd(fd), peer, slot);
     Connection* raw = connection.get();
     connections_.emplace(raw, std::move(connection));
+    last_accepted_ = raw;
+    last_accepted_ns_ = util::monotonic_ns();
     // Most clients send the request with the connection: serve it without another wait.
     if (!settle(raw, raw->on_readable())) return false;
   }
   return true;
 }
 
+void SyncWorker::drain_accept_queues() {
+  // Whether the listener is registered with the loop at this moment (a sync worker defers
+  // accepting now and then) does not matter here: the queue is read directly.
+  for (auto& slot : listeners_) {
+    while (static_cast<int>(connections_.size()) < config_.worker_connections) {
+      net::SocketAddress peer;
+      peer.length = sizeof peer.storage;
+      const int fd = ::accept4(slot->listener.fd.get(), reinterpret_cast<sockaddr*>(&peer.storage),
+                               &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        break;  // EAGAIN: the queue is empty (or another worker took the rest)
+      }
+      if (peer.is_ip()) {
+        const int on = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+      }
+      // Registered for reading: a request already received is reported by the next wait.
+      auto connection = std::make_unique<Connection>(context_, util::unique_fd(fd), peer, *slot);
+      Connection* raw = connection.get();
+      connections_.emplace(raw, std::move(connection));
+    }
+  }
+}
+
 void SyncWorker::close_connection(Connection* connection) {
   auto found = connections_.find(connection);
   if (found == connections_.end()) return;
+  if (connection == last_accepted_) last_accepted_ = nullptr;
   closed_.push_back(std::move(found->second));
   connections_.erase(found);
   if (!accepting_ && !shutting_down_ &&
@@ -201,21 +266,33 @@ void SyncWorker::resume_accepting() {
   accepting_ = true;
   for (auto& slot : listeners_) {
     if (!slot->registered) {
-      slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), true);
+      slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), exclusive());
     }
   }
 }
 
 void SyncWorker::begin_shutdown() {
+  // Connections already in the listen queue were accepted by the kernel and their clients
+  // may have sent a request: take them before letting go of the listeners, and serve them.
+  drain_accept_queues();
   shutting_down_ = true;
+  context_.stopping = true;
   pause_accepting();
   // An accepted connection that has not sent a byte yet is usually a request on its way: it
   // gets a short grace to arrive rather than a reset (closing it would fail that client).
   // Connections with a request in progress finish, bounded by the arbiter's graceful_timeout.
-  const std::int64_t grace = util::monotonic_ns() + kShutdownIdleGraceNs;
+  // A kept-alive connection between requests is closed at once.
+  const std::int64_t now = util::monotonic_ns();
+  std::vector<Connection*> waiting;
   for (auto& [raw, owned] : connections_) {
-    if (raw->idle()) raw->expire_by(grace);
+    if (raw->between_requests()) {
+      waiting.push_back(raw);
+    } else if (raw->idle()) {
+      raw->expire_by(now + kShutdownIdleGraceNs);
+    }
   }
+  for (Connection* connection : waiting)
+    close_connection(connection);
 }
 
 void SyncWorker::expire_connections() {

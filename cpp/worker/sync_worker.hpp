@@ -53,6 +53,9 @@ class SyncWorker {
   void pause_accepting();
   void resume_accepting();
   void begin_shutdown();
+  void drain_accept_queues();
+  bool exclusive() const noexcept;
+  int defer_accepting(std::int64_t now);
   void expire_connections();
   int tick_ms() const;
 
@@ -73,6 +76,8 @@ class SyncWorker {
   bool stopping_ = false;
   bool shutting_down_ = false;
   bool accepting_ = true;
+  Connection* last_accepted_ = nullptr;  // the newest connection, until it closes
+  std::int64_t last_accepted_ns_ = 0;
 };
 
 }  // namespace monoceros::worker

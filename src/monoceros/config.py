@@ -719,7 +719,9 @@ SETTINGS: tuple[Setting, ...] = (
         WORKERS,
         ("-k", "--worker-class"),
         "sync",
-        "Kind of worker process. monoceros implements `sync` so far.",
+        "Kind of worker process: `sync` (gunicorn's: one request per connection, then "
+        "close) or `event` (monoceros': one thread, keep-alive and pipelining, the app "
+        "called as soon as a request is complete).",
         validator=_class_or_name,
         metavar="STRING",
         supported=True,
@@ -886,7 +888,11 @@ SETTINGS: tuple[Setting, ...] = (
         "reuse_port",
         MECHANICS,
         ("--reuse-port",),
-        "Set SO_REUSEPORT on the listening sockets; every worker then binds its own.",
+        "Set SO_REUSEPORT on the listening sockets: every worker listens on a TCP socket of "
+        "its own and the kernel spreads connections across them. The master only reserves "
+        "each address (bound, not listening), so bind errors show at startup and port 0 "
+        "means one port for all workers. Unix sockets stay shared.",
+        supported=True,
     ),
     Setting(
         "chdir",
@@ -1683,6 +1689,19 @@ SETTINGS: tuple[Setting, ...] = (
         supported=True,
         extension=True,
     ),
+    _number(
+        "max_worker_memory",
+        WORKERS,
+        ("--max-worker-memory",),
+        0,
+        "Replace a worker whose resident memory passes this many MiB; its replacement is "
+        "started first and the old worker retired gracefully once the new one is ready, so "
+        "capacity never dips. 0 never replaces a worker for its memory. A monoceros "
+        "extension.",
+        metavar="MIB",
+        supported=True,
+        extension=True,
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -1690,6 +1709,14 @@ SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.section for s in SETTINGS))
 
 # Spellings of the sync worker; gunicorn treats them alike.
 _SYNC_WORKER_NAMES = frozenset({"sync", "gunicorn.workers.sync.SyncWorker", "egg:gunicorn#sync"})
+
+
+_EVENT_WORKER_NAMES = frozenset({"event", "monoceros.event"})
+
+
+def _is_event(worker_class: Any) -> bool:
+    """monoceros' own worker: one thread, keep-alive and pipelining (see README)."""
+    return isinstance(worker_class, str) and worker_class in _EVENT_WORKER_NAMES
 
 
 def _is_sync(worker_class: Any) -> bool:
@@ -1954,6 +1981,8 @@ class Config:
             "bind": [a.as_tuple() for a in self.addresses],
             "backlog": v["backlog"],
             "workers": v["workers"],
+            "worker_class": "event" if _is_event(v["worker_class"]) else "sync",
+            "max_worker_memory": v["max_worker_memory"],
             "timeout": v["timeout"],
             "graceful_timeout": v["graceful_timeout"],
             "worker_connections": v["worker_connections"],
@@ -1992,6 +2021,7 @@ class Config:
             "statsd_prefix": _statsd_prefix(v["statsd_prefix"]),
             "dogstatsd_tags": v["dogstatsd_tags"] or "",
             "enable_backlog_metric": bool(v["enable_backlog_metric"]),
+            "reuse_port": bool(v["reuse_port"]),
         }
 
 
@@ -2017,15 +2047,20 @@ _DEFAULT_FIELD_SIZE = 8190
 
 def _refuse_worker_class(cfg: Config, setting: Setting) -> str | None:
     value = cfg.get("worker_class")
-    if _is_sync(value):
+    if _is_sync(value) or _is_event(value):
         return None
     return (
         f"setting {setting.label}: worker class {_worker_class_name(value)!r} is not "
-        "supported by monoceros yet (only 'sync' is)"
+        "supported by monoceros yet (only 'sync' and 'event' are)"
     )
 
 
 def _refuse_threads(cfg: Config, setting: Setting) -> str | None:
+    if cfg.get("threads") > 1 and _is_event(cfg.get("worker_class")):
+        return (
+            f"setting {setting.label}: the event worker runs the app on one thread; "
+            f"{cfg.get('threads')} threads would be ignored"
+        )
     if cfg.get("threads") <= 1 or not _is_sync(cfg.get("worker_class")):
         return None
     return (

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any
 
+from monoceros import systemd
 from monoceros.config import ConfigError
 from monoceros.logging import access_logger, error_logger
 
@@ -48,6 +49,9 @@ def prepare_master(cfg: Any, pidfile: str | None, upgrading: bool = False) -> No
         Pidfile(pidfile).check()  # refuse now, while the terminal still shows errors
     give_log_files_to(cfg.uid, cfg.gid)
     if cfg.daemon and not upgrading:
+        warning = systemd.daemon_warning(os.environ)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         daemonize(keep_stdio=cfg.enable_stdio_inheritance)
 
 

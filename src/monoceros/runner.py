@@ -14,7 +14,17 @@ import traceback
 from types import SimpleNamespace
 from typing import Any
 
-from monoceros import __version__, _core, hangup, hooks, metrics, process, reloader, upgrade
+from monoceros import (
+    __version__,
+    _core,
+    hangup,
+    hooks,
+    metrics,
+    process,
+    reloader,
+    systemd,
+    upgrade,
+)
 from monoceros.config import SETTINGS
 from monoceros.loader import AppImportError, load_wsgi_app, prepare_environment
 from monoceros.logging import (
@@ -37,7 +47,8 @@ def run(cfg: Any) -> int:
     # chdir and pythonpath first, as in gunicorn: relative log paths and a logger_class are
     # found from there.
     start = upgrade.StartContext.capture(os.environ, os.getcwd())  # before raw_env and chdir
-    inheritance = upgrade.take_inheritance(os.environ)  # set when SIGUSR2 started us
+    activated = systemd.take_listen_fds(os.environ, os.getpid())  # systemd's sockets, if any
+    inheritance = upgrade.take_inheritance(os.environ, activated)  # set when SIGUSR2 started us
     environment = hangup.EnvironmentKeys()
     environment.remember(cfg)
     prepare_environment(cfg)
@@ -63,8 +74,12 @@ def run(cfg: Any) -> int:
     metrics.install(log, settings)
     events = hooks.MasterEvents(server, settings)
     events.reloader = hangup.Reloader(server, _core_settings, environment)
-    events.upgrader = lambda parent, fds: upgrade.exec_new_master(start, parent, fds)
+    events.upgrader = lambda parent, fds: upgrade.exec_new_master(
+        start, parent, fds, socket_activation=bool(activated)
+    )
     settings["events"] = events  # the arbiter's moments: hooks, SIGHUP and SIGUSR2
+    if activated:
+        settings.update(socket_activation=True, inherited_fds=activated)
     if inheritance is not None:
         settings.update(upgrade_parent=inheritance.parent, inherited_fds=inheritance.fds)
         server.master_pid = inheritance.parent
@@ -86,7 +101,6 @@ def _core_settings(cfg: Any) -> dict[str, Any]:
     settings = cfg.to_core()
     settings.update(
         version=__version__,
-        worker_class="sync",
         server_software=f"monoceros/{__version__}",
         script_name=os.environ.get("SCRIPT_NAME", ""),
         reopen_logs=reopen_files,

@@ -5,6 +5,10 @@ again (with the environment the server started with), passing the listening sock
 ``GUNICORN_FD`` and its own pid in ``GUNICORN_PID``. The new master adopts those sockets
 instead of binding, writes ``<pidfile>.2``, and takes over the usual names when the old master
 exits. The operator then retires the old master with TERM (or WINCH, then TERM).
+
+A master started by systemd socket activation hands its sockets on the way systemd does
+(``LISTEN_PID``/``LISTEN_FDS``, the sockets from fd 3 on) instead of ``GUNICORN_FD``, so that the
+new master knows them for systemd's too.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from monoceros import systemd
 from monoceros.config import ConfigError
 
 PARENT_ENV = "GUNICORN_PID"
@@ -28,11 +33,14 @@ class Inheritance:
     fds: list[int]
 
 
-def take_inheritance(environ: dict[str, str]) -> Inheritance | None:
+def take_inheritance(environ: dict[str, str], activated: list[int]) -> Inheritance | None:
     """The upgrade this process is part of, if any. ``GUNICORN_FD`` is removed from
-    ``environ`` (the app must not see it); ``GUNICORN_PID`` stays until promotion."""
+    ``environ`` (the app must not see it); ``GUNICORN_PID`` stays until promotion. The sockets
+    of a socket-activated master come as ``activated`` (see systemd.take_listen_fds)."""
     parent = environ.get(PARENT_ENV)
     fds = environ.pop(FDS_ENV, None)
+    if parent and activated:
+        fds = ",".join(str(fd) for fd in activated)
     if not parent or fds is None:
         return None
     try:
@@ -63,11 +71,21 @@ class StartContext:
         return cls(argv, cwd, dict(environ))
 
 
-def exec_new_master(start: StartContext, parent: int, fds: list[int]) -> None:
-    """Replace this (forked) process with a new master. Returns only if exec failed."""
+def exec_new_master(
+    start: StartContext, parent: int, fds: list[int], *, socket_activation: bool = False
+) -> None:
+    """Replace this (forked) process with a new master. Returns only if exec failed. With
+    ``socket_activation`` the arbiter has put ``fds`` at 3, 4, ... (systemd's numbering)."""
     environ = dict(start.environ)
     environ[PARENT_ENV] = str(parent)
-    environ[FDS_ENV] = ",".join(str(fd) for fd in fds)
+    # What the server started with is stale: this process's own sockets go on below.
+    for key in (FDS_ENV, "LISTEN_PID", "LISTEN_FDS"):
+        environ.pop(key, None)
+    if socket_activation:
+        systemd.activation_environment(environ, os.getpid(), len(fds))
+    else:
+        environ.pop("LISTEN_FDNAMES", None)
+        environ[FDS_ENV] = ",".join(str(fd) for fd in fds)
     os.chdir(start.cwd)
     os.execve(start.argv[0], start.argv, environ)
 
