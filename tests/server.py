@@ -22,9 +22,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import requests
 
 TESTS_DIR = Path(__file__).resolve().parent
 APPS_DIR = TESTS_DIR / "apps"
@@ -408,6 +411,46 @@ class Server:
         if not path.startswith("/"):
             path = "/" + path
         return f"http://{host}:{port}{path}"
+
+
+class Load:
+    """A client sending requests back to back until stopped, counting failures.
+
+    with Load(srv.url("/")) as load:
+        load.wait_for_more()      # traffic is flowing
+        ...                        # signals, reloads, recycling
+    assert load.failures == []
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.ok = 0
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                response = requests.get(self.url, timeout=10)
+                if response.status_code == 200:
+                    self.ok += 1
+                else:
+                    self.failures.append(str(response.status_code))
+            except requests.RequestException as error:
+                self.failures.append(repr(error))
+
+    def wait_for_more(self, count: int = 5) -> None:
+        target = self.ok + count
+        wait_until(lambda: self.ok >= target, 15, message=f"{count} more answered requests")
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.05, message: str = "condition"):

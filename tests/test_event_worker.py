@@ -155,7 +155,11 @@ def test_max_requests_counts_kept_alive_requests(event_server):
         pids = [session.get(srv.url("/pid"), timeout=10).text for _ in range(5)]
     assert set(pids) == {str(worker)}
     wait_until(lambda: len(srv.booted_worker_pids()) == 2, 15, message="a replacement worker")
-    assert requests.get(srv.url("/pid"), timeout=10).text != str(worker)
+    wait_until(
+        lambda: requests.get(srv.url("/pid"), timeout=10).text != str(worker),
+        15,
+        message="the replacement serving",
+    )
 
 
 def test_threads_with_the_event_worker_are_refused(server_factory):

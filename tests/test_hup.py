@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import signal
 import socket
-import threading
 
 import pytest
 import requests
-from server import pid_alive, wait_until
+from server import Load, pid_alive, wait_until
 
 APP_V1 = """
 def app(environ, start_response):
@@ -23,36 +22,6 @@ def _site(tmp_path, config: str, app: str = APP_V1):
     (tmp_path / "site_app.py").write_text(app)
     (tmp_path / "site.conf.py").write_text(config)
     return str(tmp_path / "site.conf.py")
-
-
-class Load:
-    """A client sending requests back to back until stopped, counting failures."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.ok = 0
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Load:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                response = requests.get(self.url, timeout=10)
-                if response.status_code == 200:
-                    self.ok += 1
-                else:
-                    self.failures.append(str(response.status_code))
-            except requests.RequestException as error:
-                self.failures.append(repr(error))
 
 
 def _body(srv) -> str:

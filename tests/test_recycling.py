@@ -10,7 +10,7 @@ import threading
 
 import pytest
 import requests
-from server import pid_alive, wait_until
+from server import Load, pid_alive, wait_until
 
 pytestmark = pytest.mark.monoceros_only  # max_worker_memory is a monoceros extension
 
@@ -99,3 +99,16 @@ def test_sigkill_mid_request_fails_only_that_request(server_factory):
     for thread in others:
         thread.join(30)
     assert [results[f"c{i}"] for i in range(10)] == ["200"] * 10
+
+
+def test_no_request_fails_across_ttin_ttou_and_max_requests(server_factory):
+    srv = server_factory("behaviours:app", "-w", "2", "--max-requests", "40")
+    with Load(srv.url("/pid")) as load:
+        load.wait_for_more(50)  # both workers reach max_requests and are replaced
+        srv.signal(signal.SIGTTIN)
+        wait_until(lambda: len([p for p in srv.booted_worker_pids() if pid_alive(p)]) >= 3, 20)
+        load.wait_for_more(20)
+        srv.signal(signal.SIGTTOU)
+        load.wait_for_more(60)
+    assert load.failures == []
+    assert srv.log_text().count("Autorestarting worker after current request.") >= 2

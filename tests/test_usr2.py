@@ -8,44 +8,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import threading
 
-import requests
-from server import pid_alive, wait_until
-
-
-class Load:
-    """A client sending requests back to back until stopped, counting failures."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.ok = 0
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Load:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                response = requests.get(self.url, timeout=10)
-                if response.status_code == 200:
-                    self.ok += 1
-                else:
-                    self.failures.append(str(response.status_code))
-            except requests.RequestException as error:
-                self.failures.append(repr(error))
-
-    def wait_for_more(self, count: int = 5) -> None:
-        target = self.ok + count
-        wait_until(lambda: self.ok >= target, 15, message=f"{count} more answered requests")
+from server import Load, pid_alive, wait_until
 
 
 def _read_pid(path) -> int | None:

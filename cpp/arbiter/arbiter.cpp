@@ -64,6 +64,7 @@ std::variant<int, WorkerLaunch> Arbiter::run() {
       reap_workers();
       murder_workers();
       check_worker_memory();
+      check_retire_requests();
       manage_workers();
     }
   } catch (const BecameWorker&) {
@@ -465,6 +466,16 @@ void Arbiter::check_worker_memory() {
   }
 }
 
+void Arbiter::check_retire_requests() {
+  const std::int64_t now = util::monotonic_ns();
+  for (auto& [pid, record] : workers_) {
+    if (record.retiring || !record.retire_request || record.retire_request->load() == 0) continue;
+    log::debug("Worker (pid:" + pid_text(pid) + ") served max_requests: starting its replacement");
+    record.retiring = true;
+    record.retiring_since_ns = now;
+  }
+}
+
 void Arbiter::retire_replaced_workers() {
   // A replaced worker stops (gracefully) once every worker that counts is ready, that is,
   // has loaded the app and entered its loop: capacity never dips. A replacement that cannot
@@ -506,6 +517,7 @@ void Arbiter::spawn_worker() {
   record.age = ++worker_age_;
   std::string heartbeat_error;
   record.spawned_ns = util::monotonic_ns();
+  record.retire_request = util::SharedCell<int>(0);
   record.heartbeat =
       util::new_heartbeat(config_.worker_tmp_dir, record.spawned_ns, heartbeat_error);
   if (!record.heartbeat) {
@@ -532,6 +544,7 @@ void Arbiter::spawn_worker() {
   launch.listeners = std::move(listeners_);
   open_own_listeners(launch.listeners);
   launch.heartbeat = std::move(record.heartbeat);
+  launch.retire_request = std::move(record.retire_request);
   launch.load_error_reported = &load_error_reported_;
   launch_.emplace(std::move(launch));
   workers_.clear();

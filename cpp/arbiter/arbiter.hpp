@@ -45,8 +45,9 @@ class Arbiter {
   struct WorkerRecord {
     int age = 0;
     util::Heartbeat heartbeat;
-    std::int64_t spawned_ns = 0;  // the heartbeat's first value: ready once it moves on
-    bool aborted = false;         // SIGABRT sent for a timeout; SIGKILL follows if still stuck
+    std::int64_t spawned_ns = 0;           // the heartbeat's first value: ready once it moves on
+    util::SharedCell<int> retire_request;  // see WorkerLaunch
+    bool aborted = false;  // SIGABRT sent for a timeout; SIGKILL follows if still stuck
     // Being replaced (max_worker_memory): it serves until its replacement is ready, and does
     // not count towards num_workers meanwhile.
     bool retiring = false;
@@ -97,6 +98,7 @@ class Arbiter {
   std::string master_title() const;
   void report_backlog();
   void check_worker_memory();
+  void check_retire_requests();
   void retire_replaced_workers();
   int active_workers() const;
 

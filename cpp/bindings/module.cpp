@@ -381,7 +381,7 @@ class PyWorker {
     arbiter::WorkerLaunch& inherited = launch.launch();
     worker_ = std::make_unique<worker::SyncWorker>(config, std::move(inherited.listeners),
                                                    std::move(inherited.heartbeat), inherited.ppid,
-                                                   app_.ptr());
+                                                   app_.ptr(), std::move(inherited.retire_request));
   }
 
   void run() {

@@ -30,12 +30,14 @@ constexpr std::int64_t kFreshNs = 50'000'000;
 }  // namespace
 
 SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> listeners,
-                       util::Heartbeat heartbeat, pid_t parent, PyObject* app)
+                       util::Heartbeat heartbeat, pid_t parent, PyObject* app,
+                       util::SharedCell<int> retire_request)
     : config_(config),
       environ_(config_.environ),
       context_{config_,      loop_, environ_, trusted_proxies_, proxy_senders_, app, std::nullopt,
                std::nullopt, {},    0},
       heartbeat_(std::move(heartbeat)),
+      retire_request_(std::move(retire_request)),
       parent_(parent) {
   if (auto bad = trusted_proxies_.assign(config_.forwarded_allow_ips)) {
     throw std::runtime_error("invalid forwarded_allow_ips entry: " + *bad);
@@ -106,9 +108,7 @@ int SyncWorker::run() {
     }
     closed_.clear();
     if (config_.max_requests != 0 && !stopping_ && context_.requests >= config_.max_requests) {
-      // max_requests: a graceful stop; the arbiter forks the replacement.
-      log::info("Autorestarting worker after current request.");
-      stopping_ = true;
+      retire_after_max_requests();
     }
   }
 }
@@ -148,6 +148,25 @@ bool SyncWorker::settle(Connection* connection, Step step) {
       return false;
   }
   return true;
+}
+
+void SyncWorker::retire_after_max_requests() {
+  // The arbiter starts the replacement first and stops this worker (SIGTERM) once that one is
+  // ready, so capacity never dips; meanwhile this worker keeps serving. Should the arbiter not
+  // answer within the timeout, the worker stops by itself, as gunicorn's does.
+  const std::int64_t now = util::monotonic_ns();
+  if (retire_requested_ns_ == 0) {
+    log::info("Autorestarting worker after current request.");
+    retire_requested_ns_ = now;
+    if (retire_request_) {
+      retire_request_->store(1);
+      return;
+    }
+  }
+  const double patience = config_.timeout > 0 ? config_.timeout : 30;
+  if (!retire_request_ || now - retire_requested_ns_ > util::seconds_to_ns(patience)) {
+    stopping_ = true;
+  }
 }
 
 int SyncWorker::defer_accepting(std::int64_t now) {

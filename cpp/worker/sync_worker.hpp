@@ -27,8 +27,11 @@ namespace monoceros::worker {
 class SyncWorker {
  public:
   // `app` is borrowed for the worker's life. Throws std::runtime_error on setup failure.
+  // `retire_request` is set to 1 once max_requests is reached (the arbiter replaces the
+  // worker); without one (0-sized) the worker stops by itself, as gunicorn's does.
   SyncWorker(const WorkerConfig& config, std::vector<net::Listener> listeners,
-             util::Heartbeat heartbeat, pid_t parent, PyObject* app);
+             util::Heartbeat heartbeat, pid_t parent, PyObject* app,
+             util::SharedCell<int> retire_request = {});
   SyncWorker(const SyncWorker&) = delete;
   SyncWorker& operator=(const SyncWorker&) = delete;
   ~SyncWorker();
@@ -56,6 +59,7 @@ class SyncWorker {
   void drain_accept_queues();
   bool exclusive() const noexcept;
   int defer_accepting(std::int64_t now);
+  void retire_after_max_requests();
   void expire_connections();
   int tick_ms() const;
 
@@ -67,6 +71,8 @@ class SyncWorker {
   WorkerContext context_;
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;
   util::Heartbeat heartbeat_;
+  util::SharedCell<int> retire_request_;
+  std::int64_t retire_requested_ns_ = 0;  // when max_requests was reached
   pid_t parent_;
   LoopTag wakeup_tag_{TagKind::wakeup};
   util::unique_fd wakeup_read_;
