@@ -476,7 +476,11 @@ def pid_alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError):
+        # Gone between the two checks (reading a vanishing /proc entry fails with ESRCH);
+        # without /proc at all, kill() said it exists.
+        return not os.path.isdir("/proc/self")
+    except IndexError:
         return True
 
 
