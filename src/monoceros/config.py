@@ -620,26 +620,9 @@ def _text(name: str, section: str, flags: tuple[str, ...], default: Any, help: s
     return Setting(name, section, flags, help=help, default=default, **kw)
 
 
-# The hooks called today (monoceros.hooks).
-_CALLED_HOOKS = frozenset(
-    {
-        "on_starting",
-        "on_reload",
-        "pre_exec",
-        "when_ready",
-        "pre_fork",
-        "post_fork",
-        "post_worker_init",
-        "worker_int",
-        "worker_abort",
-        "pre_request",
-        "post_request",
-        "child_exit",
-        "worker_exit",
-        "nworkers_changed",
-        "on_exit",
-    }
-)
+# Every server hook is called (monoceros.hooks) except ssl_context, which comes with TLS; the
+# dirty-arbiter hooks come with dirty arbiters.
+_HOOKS_NOT_CALLED_YET = frozenset({"ssl_context"})
 
 
 def _hook_row(name: str, section: str, fn: Callable, help: str, **kw: Any) -> Setting:
@@ -647,7 +630,7 @@ def _hook_row(name: str, section: str, fn: Callable, help: str, **kw: Any) -> Se
     params = ", ".join(inspect.signature(fn).parameters)
     validator = kw.pop("validator", _hook(arity))
     kw.setdefault("default_doc", "no-op")
-    kw.setdefault("supported", name in _CALLED_HOOKS)
+    kw.setdefault("supported", section == HOOKS and name not in _HOOKS_NOT_CALLED_YET)
     return Setting(
         name,
         section,
