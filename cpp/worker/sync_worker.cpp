@@ -176,8 +176,11 @@ int SyncWorker::defer_accepting(std::int64_t now) {
   // that stays silent (a slow or idle one) stops holding the listener back after kFreshNs.
   int wait_ms = tick_ms();
   if (exclusive() || !accepting_ || shutting_down_) return wait_ms;
-  const bool waiting =
-      last_accepted_ != nullptr && last_accepted_->idle() && now < last_accepted_ns_ + kFreshNs;
+  // Only while that connection is the worker's only one: a worker already holding others
+  // (slow clients) would otherwise take one silent connection per kFreshNs, and a normal
+  // request queued behind 200 of them would wait 10 s in the accept queue.
+  const bool waiting = last_accepted_ != nullptr && connections_.size() == 1 &&
+                       last_accepted_->idle() && now < last_accepted_ns_ + kFreshNs;
   for (auto& slot : listeners_) {
     if (waiting && slot->registered) {
       loop_.remove(slot->listener.fd.get());
