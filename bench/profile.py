@@ -1,17 +1,19 @@
-"""Profile monoceros on hello world with `Connection: close` (what the sync worker does).
+"""Profile monoceros on hello world: the event worker with keep-alive (the default), or the
+sync worker with `Connection: close` (what it does).
 
-    python3 bench/profile.py [--seconds 5] [--requests 2000]
+    python3 bench/profile.py [--worker-class event|sync] [--seconds 5] [--requests 2000]
 
 Needs the bench venv (run `bench/run --quick` once). It builds monoceros from this tree with
 symbols (the Release flags plus -g, not stripped) into bench/.venv/profile, then:
 
-1. perf, in time (kernel included): the server on core 0 with one worker, wrk with
-   `Connection: close` and 64 connections on core 1; `perf record -e cpu-clock` samples the
-   worker for --seconds. Prints the split by shared object, the top symbols and the worker's
-   user/system CPU from /proc.
+1. perf, in time (kernel included): the server on core 0 with one worker, wrk with 64
+   connections on core 1 (keep-alive for event, `Connection: close` for sync);
+   `perf record -e cpu-clock` samples the worker for --seconds. Prints the split by shared
+   object, the top symbols and the worker's user/system CPU from /proc.
 2. callgrind, in instructions (user space only, repeatable): the same server under valgrind;
    after 200 warm-up requests the counters are zeroed, --requests requests are sent one at a
-   time, and the inclusive cost of the top functions is printed.
+   time (on one kept-alive connection for event), and the inclusive cost of the top
+   functions is printed.
 
 Everything is written under bench/results/raw/profile-<time>/.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import http.client
 import os
 import shutil
 import subprocess
@@ -36,7 +39,11 @@ from scenarios import SCENARIOS  # noqa: E402
 from servers import Launch, Server  # noqa: E402
 
 TARGET = environment.VENV / "profile"
-CLOSE = next(s for s in SCENARIOS if s.name == "hello-close")
+SCENARIO = {
+    "event": next(s for s in SCENARIOS if s.name == "hello-keepalive"),
+    "sync": next(s for s in SCENARIOS if s.name == "hello-close"),
+}
+WORKER_CLASS = "event"  # set from --worker-class
 
 
 def build() -> None:
@@ -59,9 +66,11 @@ def build() -> None:
 def server(prefix: list[str]) -> Server:
     def command(ln: Launch) -> list[str]:
         return [*prefix, str(ln.bin / "python"), "-m", "monoceros", "--workers", "1",
-                "--bind", f"{ln.host}:{ln.port}", "--chdir", str(ln.apps), ln.app]  # fmt: skip
+                "-k", WORKER_CLASS, "--bind", f"{ln.host}:{ln.port}", "--chdir", str(ln.apps),
+                ln.app]  # fmt: skip
 
-    return Server("monoceros-sync (profile build)", command, "-k sync", "monoceros")
+    return Server(f"monoceros-{WORKER_CLASS} (profile build)", command, f"-k {WORKER_CLASS}",
+                  "monoceros")  # fmt: skip
 
 
 def start(prefix: list[str], out: Path, name: str, cpus: str | None) -> measure.ServerProcess:
@@ -89,7 +98,7 @@ def perf_profile(out: Path, seconds: float) -> None:
             ["perf", "record", "-e", "cpu-clock", "-p", str(worker), "-o", str(data), "--",
              "sleep", str(seconds)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        wrk = measure.run_wrk(CLOSE, sp.launch.port, seconds, "1")
+        wrk = measure.run_wrk(SCENARIO[WORKER_CLASS], sp.launch.port, seconds, "1")
         perf.wait(timeout=60)
         with open(f"/proc/{worker}/stat") as f:
             fields = f.read().rpartition(")")[2].split()
@@ -114,22 +123,23 @@ def callgrind_profile(out: Path, requests: int) -> None:
     prefix = ["valgrind", "--tool=callgrind", "--trace-children=yes",
               f"--callgrind-out-file={out}/callgrind.out.%p"]  # fmt: skip
     sp = start(prefix, out, "callgrind-server", None)
+    get = _requester(sp.launch.port)
     try:
         worker = sp.workers()[0]
         for _ in range(200):
-            measure.http_get(sp.launch.port, "/", timeout=30)
+            get()
         # callgrind_control is answered when the worker next runs: drive it with requests
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
         zero = subprocess.Popen(["callgrind_control", "-z", str(worker)], **quiet)
         while zero.poll() is None:
-            measure.http_get(sp.launch.port, "/", timeout=30)
+            get()
         began = time.monotonic()
         for _ in range(requests):
-            measure.http_get(sp.launch.port, "/", timeout=30)
+            get()
         print(f"\n== callgrind: {requests} requests in {time.monotonic() - began:.1f} s")
         dump_cmd = subprocess.Popen(["callgrind_control", "-d", str(worker)], **quiet)
         while dump_cmd.poll() is None:  # these few requests land in the dump too
-            measure.http_get(sp.launch.port, "/", timeout=30)
+            get()
             requests += 1
     finally:
         sp.stop()
@@ -146,13 +156,30 @@ def callgrind_profile(out: Path, requests: int) -> None:
     print("\n".join(lines[start_at : start_at + 45]))
 
 
+def _requester(port: int):
+    """GET / one request at a time: on one kept-alive connection for the event worker, on a
+    new connection each time for the sync worker."""
+    if WORKER_CLASS == "sync":
+        return lambda: measure.http_get(port, "/", timeout=30)
+    conn = http.client.HTTPConnection(measure.HOST, port, timeout=30)
+
+    def get() -> None:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+
+    return get
+
+
 def main() -> int:
+    global WORKER_CLASS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--worker-class", choices=sorted(SCENARIO), default="event")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--requests", type=int, default=2000)
     ap.add_argument("--skip-perf", action="store_true")
     ap.add_argument("--skip-callgrind", action="store_true")
     args = ap.parse_args()
+    WORKER_CLASS = args.worker_class
     if not (environment.BIN / "python").exists():
         raise SystemExit("[profile] run bench/run --quick first (it creates bench/.venv)")
     build()

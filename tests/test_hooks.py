@@ -146,6 +146,9 @@ def test_ttin_ttou_and_reaping_call_nworkers_changed_and_child_exit(hooked):
 def test_worker_int_on_sigquit(hooked):
     srv, log = hooked()
     worker = srv.worker_pids()[0]
+    # Its signal handlers are installed by the time it has loaded the app (before that,
+    # SIGQUIT keeps its default action, in gunicorn too).
+    _wait_for(log, "post_worker_init")
     os.kill(worker, signal.SIGQUIT)
     ints = _wait_for(log, "worker_int")
     assert ints[0]["process"] == worker and ints[0]["alive"] is False
