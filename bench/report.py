@@ -169,12 +169,13 @@ def ratio_table(mono: Server, scenarios: list[Scenario], grid: dict) -> list[str
     rss_row.append("—")
     if mine:
         lines.append("| " + " | ".join(rss_row) + " |")
-    lines += [
-        "",
-        f"† {mono.name} closes every connection (`Connection: close`) where the scenario keeps "
-        "them alive: measured as is, wrk reconnects for every request.",
-        "",
-    ]
+    lines.append("")
+    if any(c.closes_in_keepalive for (_, srv), c in grid.items() if srv == mono):
+        lines += [
+            f"† {mono.name} closes every connection (`Connection: close`) where the scenario "
+            "keeps them alive: measured as is, wrk reconnects for every request.",
+            "",
+        ]
     return lines
 
 

@@ -67,6 +67,18 @@ def test_ten_pipelined_requests_come_back_in_order(event_server):
     assert responses[10].extra == b""
 
 
+def test_the_connection_reads_again_after_a_pipelined_batch(event_server):
+    # The batch's responses are written together; then the connection must go back to
+    # reading (not sit until --keep-alive closes it).
+    srv = event_server("--keep-alive", "30")
+    with RawConnection(srv.address) as conn:
+        for round_number in range(3):
+            conn.send(b"".join(_request(f"/environ?r={round_number}&n={i}") for i in range(8)))
+            for i in range(8):
+                resp = conn.read_next_response(timeout=5)
+                assert json.loads(resp.body)["QUERY_STRING"] == f"r={round_number}&n={i}"
+
+
 def test_idle_connection_is_closed_after_keepalive(event_server):
     srv = event_server("--keep-alive", "1")
     with RawConnection(srv.address) as conn:

@@ -494,8 +494,14 @@ Step Connection::serve_pipelined(Step step) {
     if (step == Step::keep && !out_.empty()) {
       const net::OutQueue::Flush flushed = out_.flush(fd_.get());
       if (flushed == net::OutQueue::Flush::failed) return Step::close;
-      if (flushed == net::OutQueue::Flush::blocked) set_interest(net::kWritable);
+      if (flushed == net::OutQueue::Flush::blocked) {
+        set_interest(net::kWritable);  // on_writable() turns back to reading once it is out
+        return step;
+      }
     }
+    // The batch is written: wait for the client's next requests (next_request() could not
+    // ask for them while the batch's bytes were still queued).
+    if (step == Step::keep && phase_ == Phase::head) set_interest(net::kReadable);
   }
   return step;
 }
