@@ -65,14 +65,16 @@ void Connection::abort() noexcept {
   end_exchange();
 }
 
-void Connection::end_exchange() noexcept {
+void Connection::end_exchange(bool keep_client_socket) noexcept {
   if (response_) {
     response_->complete();
     if (environ_ && context_.config.post_request) run_post_request();
     response_.reset();
   }
   environ_.reset();
-  close_client_socket();
+  // gunicorn.socket stands for the connection: a kept-alive connection keeps it for its next
+  // request (one dup and one Python socket per connection, not per request).
+  if (!keep_client_socket) close_client_socket();
 }
 
 void Connection::run_post_request() noexcept {
@@ -347,7 +349,9 @@ wsgi::ConnectionFacts Connection::connection_facts() const {
 Step Connection::dispatch() {
   phase_ = Phase::respond;
   response_produced_ = false;
-  set_interest(0);  // one request per connection: nothing more is read
+  // Reading stays armed while the app runs inline (the loop is not running meanwhile): a
+  // response that completes at once leaves the interest as it is, with no epoll_ctl at all.
+  // A paused or unflushed response switches to writing (after()).
   request_start_ns_ = util::monotonic_ns();
   // gunicorn's default pre_request hook logs each request at debug level; a hook the user set
   // replaces it (and runs once the environ exists, below).
@@ -441,7 +445,7 @@ Step Connection::finish_exchange() {
   ++context_.requests;
   ++served_;
   const bool keep = keeps_alive();
-  end_exchange();
+  end_exchange(keep);
   return keep ? next_request() : start_closing();
 }
 

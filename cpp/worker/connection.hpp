@@ -92,7 +92,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Step read_linger();
   Step half_close();
 
-  void end_exchange() noexcept;
+  void end_exchange(bool keep_client_socket = false) noexcept;
   void run_post_request() noexcept;
   void close_client_socket() noexcept;
   void set_interest(std::uint32_t events);

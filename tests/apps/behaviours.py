@@ -19,6 +19,8 @@ Routes (query parameters in brackets):
   /close [marker=P, mode=normal|error|disconnect]
                             returns an iterable whose close() writes "closed" to P
   /echo                     echoes the request body (read fully) with Content-Length
+  /socket [close=1]         JSON about environ["gunicorn.socket"] (id, fileno, peer port);
+                            close=1 closes it afterwards
 """
 
 import json
@@ -284,6 +286,18 @@ def echo(environ, start_response):
     return _text(start_response, data, extra=[("X-Received", str(len(data)))])
 
 
+def socket_route(environ, start_response):
+    sock = environ["gunicorn.socket"]
+    body = json.dumps(
+        {"id": id(sock), "fileno": sock.fileno(), "peer_port": sock.getpeername()[1]}
+    ).encode()
+    if _query(environ).get("close") == "1":
+        sock.close()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    start_response("200 OK", headers)
+    return [body]
+
+
 ROUTES = {
     "/hello": hello,
     "/sleep": sleep,
@@ -300,6 +314,7 @@ ROUTES = {
     "/input": input_route,
     "/close": close_route,
     "/echo": echo,
+    "/socket": socket_route,
 }
 
 
