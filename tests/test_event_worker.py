@@ -79,18 +79,17 @@ def test_the_connection_reads_again_after_a_pipelined_batch(event_server):
                 assert json.loads(resp.body)["QUERY_STRING"] == f"r={round_number}&n={i}"
 
 
-def test_gunicorn_socket_lasts_as_long_as_the_connection(event_server):
+def test_gunicorn_socket_works_for_every_request_of_a_connection(event_server):
     srv = event_server()
     with RawConnection(srv.address) as conn:
         seen = []
         for path in ("/socket", "/socket?close=1", "/socket"):
             conn.send(_request(path))
             seen.append(json.loads(conn.read_next_response().body))
+    # Each request gets a working socket for the connection, also after an app closed the
+    # previous request's (it holds a duplicate descriptor, closed when its request ends).
     port = seen[0]["peer_port"]
     assert all(s["peer_port"] == port and s["fileno"] >= 0 for s in seen)
-    # One object for the connection's requests, until the app closes it: then a fresh one.
-    assert seen[0]["id"] == seen[1]["id"]
-    assert seen[2]["fileno"] >= 0
 
 
 def test_idle_connection_is_closed_after_keepalive(event_server):

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
+import resource
+import select
 import socket
 import threading
 import time
 
 import pytest
+import requests
 from server import RawConnection, build_request, wait_until
 
 pytestmark = pytest.mark.monoceros_only  # gunicorn's sync worker is held by a slow client
@@ -332,3 +336,52 @@ def test_a_file_wrapper_to_a_slow_reader_delays_nobody(server_factory, worker_cl
         assert digest.hexdigest() == expected
     finally:
         slow.close()
+
+
+@pytest.mark.parametrize("worker_class", ["sync", "event"])
+def test_running_out_of_descriptors_backs_off_and_recovers(server_factory, worker_class):
+    srv = server_factory("stream_app:app", "-k", worker_class)
+    worker = srv.worker_pids()[0]
+    open_now = len(os.listdir(f"/proc/{worker}/fd"))
+    soft, hard = resource.prlimit(worker, resource.RLIMIT_NOFILE)
+    resource.prlimit(worker, resource.RLIMIT_NOFILE, (open_now + 5, hard))
+    held = []
+    try:
+        for _ in range(40):  # far more than the worker can take
+            held.append(socket.create_connection(srv.address, timeout=10))
+        srv.wait_for_log("not accepting for a moment", timeout=10)
+        time.sleep(1)  # a spinning accept loop would log thousands of lines meanwhile
+        failures = srv.log_text().count("accept() failed")
+        assert 1 <= failures <= 5, failures
+    finally:
+        for sock in held:
+            sock.close()
+    resource.prlimit(worker, resource.RLIMIT_NOFILE, (soft, hard))
+    response = wait_until(lambda: _try_get(srv.url("/")), 15, message="an answer again")
+    assert response.status_code == 200
+
+
+def _try_get(url: str):
+    try:
+        return requests.get(url, timeout=5)
+    except requests.RequestException:
+        return None
+
+
+@pytest.mark.parametrize("worker_class", ["sync", "event"])
+def test_a_head_trickled_byte_by_byte_is_cut_off_after_the_timeout(server_factory, worker_class):
+    # Each byte restarts the per-read timeout; the whole head still has `timeout` seconds.
+    srv = server_factory("stream_app:app", "-k", worker_class, "--timeout", "2")
+    closed = False
+    with socket.create_connection(srv.address, timeout=10) as sock:
+        sock.sendall(b"GET /hello HTTP/1.1\r\n")
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not closed:
+            try:
+                sock.sendall(b"X")
+                readable, _, _ = select.select([sock], [], [], 0.5)
+                closed = bool(readable) and sock.recv(4096) == b""
+            except (ConnectionResetError, BrokenPipeError):
+                closed = True
+    assert closed, "the server kept a trickling head open past --timeout"
+    assert requests.get(srv.url("/"), timeout=10).status_code == 200

@@ -65,16 +65,14 @@ void Connection::abort() noexcept {
   end_exchange();
 }
 
-void Connection::end_exchange(bool keep_client_socket) noexcept {
+void Connection::end_exchange() noexcept {
   if (response_) {
     response_->complete();
     if (environ_ && context_.config.post_request) run_post_request();
     response_.reset();
   }
   environ_.reset();
-  // gunicorn.socket stands for the connection: a kept-alive connection keeps it for its next
-  // request (one dup and one Python socket per connection, not per request).
-  if (!keep_client_socket) close_client_socket();
+  close_client_socket();
 }
 
 void Connection::run_post_request() noexcept {
@@ -159,9 +157,16 @@ Step Connection::on_readable() {
 
 Step Connection::read_head() {
   for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
+    const bool first_bytes = in_.empty();
     const long got = net::read_some(fd_.get(), in_, kHeadReadSize);
     if (got > 0) {
       touch();
+      // The whole head must arrive within `timeout` of its first byte: a client trickling a
+      // byte now and then does not hold the connection forever (nginx's
+      // client_header_timeout). Bodies keep the per-read rule, as large uploads may be slow.
+      const std::int64_t limit = timeout_ns(context_.config);
+      if (first_bytes) head_started_ns_ = util::monotonic_ns();
+      if (limit) expire_by(head_started_ns_ + limit);
       const Step step = parse_head();
       if (step != Step::keep || phase_ != Phase::head) return step;
       continue;
@@ -445,7 +450,7 @@ Step Connection::finish_exchange() {
   ++context_.requests;
   ++served_;
   const bool keep = keeps_alive();
-  end_exchange(keep);
+  end_exchange();
   return keep ? next_request() : start_closing();
 }
 
@@ -477,6 +482,7 @@ Step Connection::next_request() {
     std::memcpy(space.data(), carry_.data(), carry_.size());
     in_.commit(carry_.size());
     carry_.clear();
+    head_started_ns_ = util::monotonic_ns();
     pipelined_ = true;
     batching_ = true;
   }

@@ -92,7 +92,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Step read_linger();
   Step half_close();
 
-  void end_exchange(bool keep_client_socket = false) noexcept;
+  void end_exchange() noexcept;
   void run_post_request() noexcept;
   void close_client_socket() noexcept;
   void set_interest(std::uint32_t events);
@@ -114,6 +114,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Phase phase_ = Phase::head;
   std::uint32_t interest_ = 0;
   std::int64_t deadline_ns_ = 0;
+  std::int64_t head_started_ns_ = 0;  // the current head's first byte (see read_head)
 
   net::ByteBuffer in_;        // the request head; never reallocated once the head is parsed
   net::ByteBuffer received_;  // body bytes read after the head

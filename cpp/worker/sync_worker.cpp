@@ -26,6 +26,8 @@ constexpr std::int64_t kShutdownIdleGraceNs = 2'000'000'000;
 // How long a sync worker leaves new connections to other workers while the one it has just
 // accepted has not sent its request (see defer_accepting).
 constexpr std::int64_t kFreshNs = 50'000'000;
+// How long accepting pauses after running out of descriptors.
+constexpr std::int64_t kAcceptBackoffNs = 100'000'000;
 
 }  // namespace
 
@@ -95,7 +97,17 @@ int SyncWorker::run() {
       closed_.clear();
       next_housekeeping = now + 1'000'000'000 / 2;
     }
-    const int wait_ms = defer_accepting(now);
+    if (accept_paused_until_ns_ != 0 && now >= accept_paused_until_ns_) {
+      accept_paused_until_ns_ = 0;
+      if (!shutting_down_ && static_cast<int>(connections_.size()) < config_.worker_connections) {
+        resume_accepting();
+      }
+    }
+    int wait_ms = defer_accepting(now);
+    if (accept_paused_until_ns_ != 0) {
+      wait_ms =
+          std::min(wait_ms, static_cast<int>((accept_paused_until_ns_ - now) / 1'000'000) + 1);
+    }
     int count;
     {
       wsgi::GilReleased released;
@@ -218,7 +230,9 @@ bool SyncWorker::accept_from(ListenerSlot& slot) {
                              &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        back_off_accepting(errno);
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         log::error("accept() failed: " + util::errno_text(errno));
       }
       return true;
@@ -237,6 +251,21 @@ bool SyncWorker::accept_from(ListenerSlot& slot) {
     if (!settle(raw, raw->on_readable())) return false;
   }
   return true;
+}
+
+void SyncWorker::back_off_accepting(int error) {
+  // Out of descriptors (or kernel memory): the listener stays readable, so retrying at once
+  // would spin and flood the log. Stop listening for a moment (a closing connection also
+  // resumes it) and say so at most once a second.
+  const std::int64_t now = util::monotonic_ns();
+  if (now - accept_error_logged_ns_ > 1'000'000'000) {
+    accept_error_logged_ns_ = now;
+    log::error("accept() failed: " + util::errno_text(error) +
+               "; not accepting for a moment (raise the open files limit, or lower "
+               "worker_connections)");
+  }
+  pause_accepting();
+  accept_paused_until_ns_ = now + kAcceptBackoffNs;
 }
 
 void SyncWorker::drain_accept_queues() {

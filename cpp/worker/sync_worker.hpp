@@ -57,6 +57,7 @@ class SyncWorker {
   void resume_accepting();
   void begin_shutdown();
   void drain_accept_queues();
+  void back_off_accepting(int error);
   bool exclusive() const noexcept;
   int defer_accepting(std::int64_t now);
   void retire_after_max_requests();
@@ -84,6 +85,8 @@ class SyncWorker {
   bool accepting_ = true;
   Connection* last_accepted_ = nullptr;  // the newest connection, until it closes
   std::int64_t last_accepted_ns_ = 0;
+  std::int64_t accept_paused_until_ns_ = 0;  // out of descriptors: accepting resumes then
+  std::int64_t accept_error_logged_ns_ = 0;
 };
 
 }  // namespace monoceros::worker

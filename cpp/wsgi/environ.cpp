@@ -199,19 +199,6 @@ PyObject* EnvironBuilder::make_client_socket(const ConnectionFacts& connection) 
   return result;
 }
 
-bool EnvironBuilder::reuse_or_make_client_socket(PyRef& client_socket,
-                                                 const ConnectionFacts& connection) {
-  // A kept-alive connection hands the same socket object to each of its requests, unless an
-  // app closed it (its fileno() is then -1).
-  if (client_socket) {
-    PyRef fileno = PyRef::steal(PyObject_CallMethod(client_socket.get(), "fileno", nullptr));
-    if (fileno && PyLong_AsLong(fileno.get()) >= 0) return true;
-    PyErr_Clear();
-  }
-  client_socket = PyRef::steal(make_client_socket(connection));
-  return static_cast<bool>(client_socket);
-}
-
 PyObject* EnvironBuilder::build(const http::Request& request, const ConnectionFacts& connection,
                                 PyObject* input, PyObject* early_hints, PyRef& client_socket,
                                 http::ParseError& rejected) {
@@ -293,7 +280,7 @@ PyObject* EnvironBuilder::build(const http::Request& request, const ConnectionFa
       !set(environ, keys.url_scheme, Py_NewRef(scheme_https ? keys.https : keys.http)) ||
       !set(environ, keys.input, Py_NewRef(input)) ||
       !set(environ, keys.early_hints, Py_NewRef(early_hints)) ||
-      !reuse_or_make_client_socket(client_socket, connection) ||
+      !(client_socket = PyRef::steal(make_client_socket(connection))) ||
       PyDict_SetItem(environ, keys.socket, client_socket.get()) != 0 ||
       !set(environ, keys.remote_addr, latin1(connection.remote_addr))) {
     return nullptr;

@@ -53,9 +53,9 @@ class EnvironBuilder {
   // A new environ (new reference). Null with `rejected` set for a request the app must not
   // see (conflicting scheme headers: 400; PATH_INFO outside SCRIPT_NAME: 500), or null with a
   // Python error set.
-  // `client_socket` holds the gunicorn.socket object: made here when it is empty (or was
-  // closed by an app), reused otherwise; the caller closes it when the connection's last
-  // request ends, so the descriptor it duplicates cannot keep the connection open.
+  // `client_socket` receives the gunicorn.socket object: the caller closes it when the
+  // request ends, so the descriptor it duplicates cannot keep the connection open (and an
+  // idle kept-alive connection costs one descriptor, not two).
   PyObject* build(const http::Request& request, const ConnectionFacts& connection, PyObject* input,
                   PyObject* early_hints, PyRef& client_socket, http::ParseError& rejected);
 
@@ -64,7 +64,6 @@ class EnvironBuilder {
   PyObject* method_value(std::string_view method);
   bool set(PyObject* environ, PyObject* key, PyObject* value);  // steals value
   PyObject* make_client_socket(const ConnectionFacts& connection);
-  bool reuse_or_make_client_socket(PyRef& client_socket, const ConnectionFacts& connection);
 
   EnvironSettings settings_;
   PyRef base_;
