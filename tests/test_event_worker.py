@@ -79,17 +79,23 @@ def test_the_connection_reads_again_after_a_pipelined_batch(event_server):
                 assert json.loads(resp.body)["QUERY_STRING"] == f"r={round_number}&n={i}"
 
 
-def test_gunicorn_socket_works_for_every_request_of_a_connection(event_server):
+def test_gunicorn_socket_is_the_connection(event_server):
+    # As in gunicorn, environ["gunicorn.socket"] is the connection's socket: one object for
+    # all the connection's requests, and an app closing it closes the connection.
     srv = event_server()
     with RawConnection(srv.address) as conn:
         seen = []
-        for path in ("/socket", "/socket?close=1", "/socket"):
-            conn.send(_request(path))
+        for _ in range(2):
+            conn.send(_request("/socket"))
             seen.append(json.loads(conn.read_next_response().body))
-    # Each request gets a working socket for the connection, also after an app closed the
-    # previous request's (it holds a duplicate descriptor, closed when its request ends).
-    port = seen[0]["peer_port"]
-    assert all(s["peer_port"] == port and s["fileno"] >= 0 for s in seen)
+        assert seen[0]["id"] == seen[1]["id"]
+        assert seen[0]["peer_port"] == conn.sock.getsockname()[1]
+        conn.send(_request("/socket?close=1"))
+        conn.read_until_close(10)
+    # The worker carries on, with its descriptors straight.
+    for _ in range(5):
+        assert requests.get(srv.url("/hello"), timeout=10).text == "hello"
+    assert srv.worker_pids() == srv.booted_worker_pids()
 
 
 def test_idle_connection_is_closed_after_keepalive(event_server):

@@ -57,6 +57,13 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
 
 Connection::~Connection() {
   abort();
+  release_client_socket();
+  if (app_closed_socket_) {
+    // The app closed gunicorn.socket, which is our descriptor: it is gone (and its number
+    // may be in use again), so neither epoll nor close() may touch it.
+    (void)fd_.release();
+    return;
+  }
   context_.loop.remove(fd_.get());
 }
 
@@ -72,7 +79,6 @@ void Connection::end_exchange() noexcept {
     response_.reset();
   }
   environ_.reset();
-  close_client_socket();
 }
 
 void Connection::run_post_request() noexcept {
@@ -115,14 +121,29 @@ void Connection::run_post_request() noexcept {
   if (!outcome) PyErr_WriteUnraisable(context_.config.post_request);
 }
 
-void Connection::close_client_socket() noexcept {
+bool Connection::socket_closed_by_app() noexcept {
+  if (!client_socket_ || app_closed_socket_) return app_closed_socket_;
+  PyObject *type, *value, *traceback;
+  PyErr_Fetch(&type, &value, &traceback);
+  wsgi::PyRef fileno =
+      wsgi::PyRef::steal(PyObject_CallMethod(client_socket_.get(), "fileno", nullptr));
+  app_closed_socket_ = fileno && PyLong_AsLong(fileno.get()) < 0;
+  if (!fileno || PyErr_Occurred()) PyErr_Clear();
+  PyErr_Restore(type, value, traceback);
+  return app_closed_socket_;
+}
+
+void Connection::release_client_socket() noexcept {
   if (!client_socket_) return;
-  // gunicorn.socket holds a duplicate of our descriptor; an app (or a reference cycle) keeping
-  // it alive would keep the connection open after we close ours. Close it with the request.
+  // gunicorn.socket is a Python socket over our own descriptor (as in gunicorn, where it is
+  // the connection's socket). It is detached, never closed, when the connection ends: the
+  // object, if an app keeps it, then reads as closed and cannot reach a reused descriptor.
+  // If the app closed it, detach() finds nothing to give back (see socket_closed_by_app).
+  socket_closed_by_app();
   PyObject *type, *value, *traceback;
   PyErr_Fetch(&type, &value, &traceback);
   wsgi::PyRef outcome =
-      wsgi::PyRef::steal(PyObject_CallMethod(client_socket_.get(), "close", nullptr));
+      wsgi::PyRef::steal(PyObject_CallMethod(client_socket_.get(), "detach", nullptr));
   if (!outcome) PyErr_Clear();
   PyErr_Restore(type, value, traceback);
   client_socket_.reset();
@@ -449,8 +470,9 @@ Step Connection::finish_exchange() {
   log_access();
   ++context_.requests;
   ++served_;
-  const bool keep = keeps_alive();
+  const bool keep = keeps_alive() && !socket_closed_by_app();
   end_exchange();
+  if (app_closed_socket_) return Step::close;  // nothing left to write to, or to linger on
   return keep ? next_request() : start_closing();
 }
 

@@ -94,7 +94,8 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
 
   void end_exchange() noexcept;
   void run_post_request() noexcept;
-  void close_client_socket() noexcept;
+  bool socket_closed_by_app() noexcept;
+  void release_client_socket() noexcept;
   void set_interest(std::uint32_t events);
   void touch() noexcept;
   wsgi::RequestBody& body();
@@ -135,7 +136,8 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   std::optional<wsgi::Response> response_;
   bool response_produced_ = false;  // the Response has nothing more to produce
   wsgi::PyRef environ_;
-  wsgi::PyRef client_socket_;  // environ['gunicorn.socket']
+  wsgi::PyRef client_socket_;       // environ['gunicorn.socket'], over fd_, for the connection
+  bool app_closed_socket_ = false;  // an app closed it, and so our descriptor
   std::int64_t request_start_ns_ = 0;
   std::uint64_t lingered_bytes_ = 0;
 };

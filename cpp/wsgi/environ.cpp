@@ -189,14 +189,11 @@ bool EnvironBuilder::set(PyObject* environ, PyObject* key, PyObject* value) {
 }
 
 PyObject* EnvironBuilder::make_client_socket(const ConnectionFacts& connection) {
-  // A duplicate descriptor: the Python socket may close it (or outlive the request, e.g. a
-  // websocket hijack) without ever touching the worker's own descriptor.
-  const int duplicate = ::fcntl(connection.fd, F_DUPFD_CLOEXEC, 0);
-  if (duplicate < 0) return PyErr_SetFromErrno(PyExc_OSError);
-  PyObject* result = PyObject_CallFunction(socket_class_.get(), "iiii", connection.family,
-                                           SOCK_STREAM, 0, duplicate);
-  if (!result) ::close(duplicate);
-  return result;
+  // Over the connection's own descriptor, as gunicorn's is the connection socket: no dup per
+  // request, no second descriptor per connection. The worker detaches it (never closes it)
+  // when the connection ends.
+  return PyObject_CallFunction(socket_class_.get(), "iiii", connection.family, SOCK_STREAM, 0,
+                               connection.fd);
 }
 
 PyObject* EnvironBuilder::build(const http::Request& request, const ConnectionFacts& connection,
@@ -280,7 +277,7 @@ PyObject* EnvironBuilder::build(const http::Request& request, const ConnectionFa
       !set(environ, keys.url_scheme, Py_NewRef(scheme_https ? keys.https : keys.http)) ||
       !set(environ, keys.input, Py_NewRef(input)) ||
       !set(environ, keys.early_hints, Py_NewRef(early_hints)) ||
-      !(client_socket = PyRef::steal(make_client_socket(connection))) ||
+      !(client_socket || (client_socket = PyRef::steal(make_client_socket(connection)))) ||
       PyDict_SetItem(environ, keys.socket, client_socket.get()) != 0 ||
       !set(environ, keys.remote_addr, latin1(connection.remote_addr))) {
     return nullptr;

@@ -53,9 +53,9 @@ class EnvironBuilder {
   // A new environ (new reference). Null with `rejected` set for a request the app must not
   // see (conflicting scheme headers: 400; PATH_INFO outside SCRIPT_NAME: 500), or null with a
   // Python error set.
-  // `client_socket` receives the gunicorn.socket object: the caller closes it when the
-  // request ends, so the descriptor it duplicates cannot keep the connection open (and an
-  // idle kept-alive connection costs one descriptor, not two).
+  // `client_socket` holds the gunicorn.socket object, a Python socket over the connection's
+  // own descriptor: made here when empty, reused for the connection's later requests. The
+  // caller detaches it (never closes it) when the connection ends.
   PyObject* build(const http::Request& request, const ConnectionFacts& connection, PyObject* input,
                   PyObject* early_hints, PyRef& client_socket, http::ParseError& rejected);
 
