@@ -338,6 +338,11 @@ def test_a_file_wrapper_to_a_slow_reader_delays_nobody(server_factory, worker_cl
         slow.close()
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("MONOCEROS_SANITIZED")),
+    reason="under ASan/UBSan the sanitizer runtime itself needs descriptors (its checks open "
+    "files), so a worker starved of them reports a false error instead",
+)
 @pytest.mark.parametrize("worker_class", ["sync", "event"])
 def test_running_out_of_descriptors_backs_off_and_recovers(server_factory, worker_class):
     srv = server_factory("stream_app:app", "-k", worker_class)
