@@ -390,8 +390,7 @@ Step Connection::dispatch() {
   facts.head = request_.method == "HEAD";
   // The sync worker closes every connection, as gunicorn's does; the event worker keeps it
   // when the client asked for it (the Response still closes a close-delimited body).
-  facts.keep_alive = context_.config.keep_alive && context_.config.keepalive > 0 &&
-                     request_.keep_alive && !context_.stopping;
+  facts.keep_alive = may_keep_alive();
   facts.raw_uri = request_.target;
   response_.emplace(context_.config.response, context_.date, facts, *this);
 
@@ -480,9 +479,16 @@ std::int64_t Connection::keepalive_ns() const noexcept {
   return util::seconds_to_ns(context_.config.keepalive);
 }
 
+bool Connection::may_keep_alive() const noexcept {
+  // The worker keeps connections (event), the client asked for it, and no stop has begun.
+  return context_.config.keep_alive && context_.config.keepalive > 0 && request_.keep_alive &&
+         !context_.stopping;
+}
+
 bool Connection::keeps_alive() const noexcept {
-  return context_.config.keep_alive && request_.keep_alive && !context_.stopping &&
-         !body_truncated_ && response_ && !response_->must_close() && context_.config.keepalive > 0;
+  // Decided again once the response is done: the worker may have begun to stop meanwhile,
+  // and the response itself may need the close (close-delimited body, short body).
+  return may_keep_alive() && !body_truncated_ && response_ && !response_->must_close();
 }
 
 void Connection::carry(std::string_view bytes) {

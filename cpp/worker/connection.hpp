@@ -82,6 +82,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Step dispatch();
   Step after(wsgi::Response::Progress progress);
   Step finish_exchange();
+  bool may_keep_alive() const noexcept;
   bool keeps_alive() const noexcept;
   std::int64_t keepalive_ns() const noexcept;
   Step next_request();
