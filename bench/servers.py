@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-# The monoceros worker classes that exist today. When `gthread` lands, add it here (its flags,
-# if any, come from WORKER_CLASS_FLAGS) and every scenario measures it.
-MONOCEROS_WORKER_CLASSES = ("sync", "event")
+# The monoceros worker classes; their flags come from WORKER_CLASS_FLAGS, shared with gunicorn.
+MONOCEROS_WORKER_CLASSES = ("sync", "gthread", "event")
 
 GTHREAD_THREADS = 4
 WORKER_CONNECTIONS = 12_000  # room for the 10,000 idle connections, where a server has a limit

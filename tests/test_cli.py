@@ -734,10 +734,10 @@ def test_unsupported_setting_in_gunicorn_cmd_args():
     assert_one_line_error(result, "do_handshake_on_connect", "not supported")
 
 
-@pytest.mark.monoceros_only  # worker_class is 'sync' only: docs/settings.md
+@pytest.mark.monoceros_only  # worker_class: sync, gthread and event (docs/settings.md)
 def test_unsupported_worker_class():
-    result = run_cli("-k", "gthread", app=PROBE)
-    assert_one_line_error(result, "worker_class", "gthread", "not supported")
+    result = run_cli("-k", "gevent", app=PROBE)
+    assert_one_line_error(result, "worker_class", "gevent", "not supported")
 
 
 def test_unsupported_setting_at_its_default_is_accepted(cli_server):

@@ -4,6 +4,7 @@
 #include <nanobind/stl/string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -15,7 +16,7 @@
 #include "arbiter/arbiter.hpp"
 #include "log/error_log.hpp"
 #include "log/statsd.hpp"
-#include "worker/sync_worker.hpp"
+#include "worker/worker.hpp"
 #include "wsgi/python_types.hpp"
 
 namespace nb = nanobind;
@@ -354,9 +355,13 @@ class PyWorker {
     const long long body_limit = get<long long>(settings, "limit_request_body", 0);
     config.limit_request_body = body_limit > 0 ? static_cast<std::uint64_t>(body_limit) : 0;
     config.environ.multiprocess = get<int>(settings, "workers", 1) > 1;
-    config.environ.multithread = false;
-    // The event worker: the sync worker's loop with keep-alive and pipelining.
-    config.keep_alive = get<std::string>(settings, "worker_class", "sync") == "event";
+    // event and gthread keep connections alive and answer pipelined requests; gthread runs
+    // the app on `threads` Python threads (see serve_requests).
+    const std::string worker_class = get<std::string>(settings, "worker_class", "sync");
+    config.keep_alive = worker_class == "event" || worker_class == "gthread";
+    config.threads = worker_class == "gthread" ? std::max(1, get<int>(settings, "threads", 1)) : 0;
+    config.environ.multithread =
+        config.threads > 0;  // gunicorn: True in gthread, whatever `threads`
     config.keepalive = get<double>(settings, "keepalive", 2);
     config.environ.errors = errors_.ptr();
     config.environ.server_software = get<std::string>(settings, "server_software", "monoceros");
@@ -379,15 +384,17 @@ class PyWorker {
     config.pre_request = pre_request_.is_none() ? nullptr : pre_request_.ptr();
     config.post_request = post_request_.is_none() ? nullptr : post_request_.ptr();
     arbiter::WorkerLaunch& inherited = launch.launch();
-    worker_ = std::make_unique<worker::SyncWorker>(config, std::move(inherited.listeners),
-                                                   std::move(inherited.heartbeat), inherited.ppid,
-                                                   app_.ptr(), std::move(inherited.retire_request));
+    worker_ = std::make_unique<worker::Worker>(config, std::move(inherited.listeners),
+                                               std::move(inherited.heartbeat), inherited.ppid,
+                                               app_.ptr(), std::move(inherited.retire_request));
   }
 
   void run() {
     if (worker_->run() != 0) throw nb::python_error();
   }
   void stop() { worker_->request_stop(); }
+  void serve_requests() { worker_->serve_requests(); }
+  int threads() const { return worker_->threads(); }
   int wakeup_fd() const { return worker_->wakeup_fd(); }
   std::uint64_t requests() const { return worker_->requests(); }
   bool alive() const { return !worker_->stopping(); }
@@ -403,7 +410,7 @@ class PyWorker {
   nb::object errors_;
   nb::object report_exception_;
   nb::object access_log_;
-  std::unique_ptr<worker::SyncWorker> worker_;
+  std::unique_ptr<worker::Worker> worker_;
 };
 
 }  // namespace
@@ -447,6 +454,10 @@ NB_MODULE(_core, module) {
            nb::arg("report_exception").none(), nb::arg("access_log").none())
       .def("run", &PyWorker::run, "Serve until stopped; signal handlers may raise SystemExit.")
       .def("stop", &PyWorker::stop, "Stop gracefully: finish accepted requests, then return.")
+      .def("serve_requests", &PyWorker::serve_requests,
+           "gthread: run requests on the calling thread until run() returns.")
+      .def_prop_ro("threads", &PyWorker::threads,
+                   "How many threads must call serve_requests (0: none, the app runs in run()).")
       .def_prop_ro("wakeup_fd", &PyWorker::wakeup_fd)
       .def_prop_ro("requests", &PyWorker::requests)
       .def_prop_ro("alive", &PyWorker::alive);

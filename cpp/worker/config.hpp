@@ -24,6 +24,9 @@ struct WorkerConfig {
   // HTTP/1.0 with Connection: keep-alive) and answers pipelined requests in order; the sync
   // worker closes every connection after its response, as gunicorn's does.
   bool keep_alive = false;
+  // gthread: the app runs on this many Python threads while the loop, without the GIL,
+  // reads requests and writes responses; 0: the app runs on the loop's thread (sync, event).
+  int threads = 0;
   double keepalive = 2;  // seconds an idle kept-alive connection waits for its next request
   std::uint64_t max_requests = 0;  // stop gracefully after this many requests; 0: never
   int worker_connections = 1000;   // open connections per worker; accepting pauses beyond it

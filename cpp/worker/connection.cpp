@@ -13,6 +13,7 @@
 #include "log/error_log.hpp"
 #include "util/clock.hpp"
 #include "worker/access_record.hpp"
+#include "wsgi/deferred_release.hpp"
 #include "wsgi/gil.hpp"
 #include "wsgi/input.hpp"
 
@@ -29,7 +30,14 @@ constexpr std::uint64_t kLingerMaxBytes = 1 << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 void release_python_object(void* owner) noexcept {
-  Py_DECREF(static_cast<PyObject*>(owner));
+  // The gthread worker's loop finishes writing slow responses without the GIL.
+  wsgi::release_reference(static_cast<PyObject*>(owner));
+}
+
+// gthread registers connections one-shot: an event disarms the connection, so the loop never
+// hears of one an app thread owns, and whoever owns it next re-arms it (rearm()).
+std::uint32_t arm_flags(const WorkerConfig& config) {
+  return config.threads > 0 ? EPOLLONESHOT : 0u;
 }
 
 std::int64_t timeout_ns(const WorkerConfig& config) {
@@ -52,12 +60,17 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
   chunked_.set_body_limit(context.config.limit_request_body);
   touch();
   interest_ = net::kReadable;
-  context_.loop.add(fd_.get(), interest_, static_cast<LoopTag*>(this));
+  context_.loop.add(fd_.get(), interest_ | arm_flags(context_.config), static_cast<LoopTag*>(this));
 }
 
 Connection::~Connection() {
+  close_now();
+}
+
+void Connection::close_now() noexcept {
   abort();
   release_client_socket();
+  if (!fd_) return;
   if (app_closed_socket_) {
     // The app closed gunicorn.socket, which is our descriptor: it is gone (and its number
     // may be in use again), so neither epoll nor close() may touch it.
@@ -65,6 +78,42 @@ Connection::~Connection() {
     return;
   }
   context_.loop.remove(fd_.get());
+  fd_.reset();
+}
+
+void Connection::rearm() noexcept {
+  context_.loop.modify(fd_.get(), interest_ | arm_flags(context_.config),
+                       static_cast<LoopTag*>(this));
+}
+
+void Connection::hand_back() noexcept {
+  set_with_app(false);
+  rearm();
+}
+
+bool Connection::app_runs_elsewhere() const noexcept {
+  return context_.config.threads > 0 && !on_app_thread_;
+}
+
+Step Connection::run_on_app_thread() {
+  on_app_thread_ = true;
+  Step step;
+  if (dispose_) {
+    if (log_when_disposed_) log_access();
+    step = Step::close;
+  } else if (phase_ == Phase::queued) {
+    step = serve_pipelined(dispatch());
+  } else if (phase_ == Phase::respond && !response_produced_) {
+    step = serve_pipelined(after(response_->resume()));
+  } else {
+    step = serve_pipelined(finish_exchange());  // the response is produced and written
+  }
+  on_app_thread_ = false;
+  // A connection that will only linger or close goes back to the loop free of Python.
+  if (step == Step::keep && (phase_ == Phase::closing || phase_ == Phase::linger)) {
+    release_client_socket();
+  }
+  return step;
 }
 
 void Connection::abort() noexcept {
@@ -157,7 +206,9 @@ void Connection::touch() noexcept {
 void Connection::set_interest(std::uint32_t events) {
   if (events == interest_) return;
   interest_ = events;
-  context_.loop.modify(fd_.get(), events, static_cast<LoopTag*>(this));
+  // gthread: whoever owns the connection re-arms it once it is done with it (rearm()).
+  if (context_.config.threads == 0)
+    context_.loop.modify(fd_.get(), events, static_cast<LoopTag*>(this));
 }
 
 Step Connection::on_readable() {
@@ -168,6 +219,7 @@ Step Connection::on_readable() {
       return serve_pipelined(read_body());
     case Phase::linger:
       return read_linger();
+    case Phase::queued:
     case Phase::respond:
     case Phase::closing:
       // Only hang-ups arrive here (no read interest): the client is gone.
@@ -252,14 +304,14 @@ Step Connection::begin_body() {
   switch (request_.framing) {
     case http::BodyFraming::none:
       carry(in_.view().substr(head_length_));
-      return dispatch();
+      return request_complete();
     case http::BodyFraming::content_length:
       // Refused from the head alone: the body is never read (RFC 9110 §15.5.14).
       if (body_too_large(request_.content_length)) return reject(http::ParseError::body_too_large);
       body_remaining_ = request_.content_length;
       if (body_remaining_ == 0) {
         carry(in_.view().substr(head_length_));
-        return dispatch();
+        return request_complete();
       }
       break;
     case http::BodyFraming::chunked:
@@ -344,6 +396,14 @@ Step Connection::body_complete() {
   if (body_failed_) {
     log::error("Could not store a request body: " + std::string(std::strerror(errno)));
     return reject(http::ParseError::body_storage_failed);
+  }
+  return request_complete();
+}
+
+Step Connection::request_complete() {
+  if (app_runs_elsewhere()) {
+    phase_ = Phase::queued;
+    return Step::hand_off;
   }
   return dispatch();
 }
@@ -441,7 +501,13 @@ Step Connection::after(wsgi::Response::Progress progress) {
 Step Connection::on_writable() {
   const net::OutQueue::Flush flushed = out_.flush(fd_.get());
   if (flushed == net::OutQueue::Flush::failed) {
-    if (phase_ == Phase::respond) log_access();
+    if (phase_ == Phase::respond) {
+      if (app_runs_elsewhere()) {
+        log_when_disposed_ = true;  // the access log needs the GIL
+      } else {
+        log_access();
+      }
+    }
     return Step::close;
   }
   touch();
@@ -450,8 +516,10 @@ Step Connection::on_writable() {
     case Phase::respond:
       if (!response_produced_) {
         if (congested()) return Step::keep;
+        if (app_runs_elsewhere()) return Step::hand_off;  // resume the app's iterator
         return serve_pipelined(after(response_->resume()));
       }
+      if (app_runs_elsewhere()) return Step::hand_off;  // access log, hooks, close()
       return serve_pipelined(finish_exchange());
     case Phase::closing:
       return half_close();
@@ -467,7 +535,7 @@ Step Connection::on_writable() {
 
 Step Connection::finish_exchange() {
   log_access();
-  ++context_.requests;
+  context_.requests.fetch_add(1, std::memory_order_relaxed);
   ++served_;
   const bool keep = keeps_alive() && !socket_closed_by_app();
   end_exchange();
@@ -604,7 +672,9 @@ Step Connection::reject(http::ParseError error) {
     log::debug("Invalid request from ip=" + remote_addr_ + ": " + std::string(info.message));
   }
   out_.clear();
-  queue(http::error_response(info.status, info.reason, info.message, context_.date.now(),
+  // Also on the gthread loop's thread: a date cache of its own, not the app threads' one.
+  thread_local http::HttpDate error_date;
+  queue(http::error_response(info.status, info.reason, info.message, error_date.now(),
                              context_.config.response.server));
   phase_ = Phase::closing;
   const net::OutQueue::Flush flushed = out_.flush(fd_.get());

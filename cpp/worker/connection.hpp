@@ -3,6 +3,7 @@
 // and writes the response as fast as the client reads it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -25,9 +26,10 @@ namespace monoceros::worker {
 
 // What the worker does with a connection after an event.
 enum class Step : std::uint8_t {
-  keep,   // still in use
-  close,  // close it now
-  fatal,  // a Python BaseException is pending: the worker must stop
+  keep,      // still in use
+  close,     // close it now
+  fatal,     // a Python BaseException is pending: the worker must stop
+  hand_off,  // gthread: the app must run next; an app thread takes the connection
 };
 
 class Connection final : public LoopTag, public wsgi::ResponseOutput {
@@ -43,6 +45,25 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Step on_writable();
   // Ends the connection now (timeout, shutdown): the response is abandoned and close()d.
   void abort() noexcept;
+  // Abandons the exchange, lets go of the Python objects and closes the socket. Needs the GIL
+  // when holds_python(); the object itself may be deleted later, by the loop.
+  void close_now() noexcept;
+
+  // ---- gthread: the loop runs without the GIL and hands a connection to an app thread
+  // (Step::hand_off) whenever the app must run. The thread owns it until hand_back().
+  bool with_app() const noexcept { return with_app_.load(std::memory_order_acquire); }
+  void set_with_app(bool on) noexcept { with_app_.store(on, std::memory_order_release); }
+  // On an app thread, with the GIL: runs the app (or resumes or finishes its response).
+  Step run_on_app_thread();
+  // On an app thread: gives the connection back to the loop and re-arms it. The thread must
+  // not touch it afterwards.
+  void hand_back() noexcept;
+  // Re-arms the one-shot registration for the events the connection waits for.
+  void rearm() noexcept;
+  // Whether closing needs the GIL (the loop then asks an app thread to do it, see dispose()).
+  bool holds_python() const noexcept { return response_.has_value() || environ_ || client_socket_; }
+  // Marks the connection to be closed by the app thread that takes it next.
+  void dispose() noexcept { dispose_ = true; }
 
   // Idle means nothing of a request has arrived yet.
   bool idle() const noexcept { return phase_ == Phase::head && in_.empty(); }
@@ -67,6 +88,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   enum class Phase : std::uint8_t {
     head,     // reading the request head
     body,     // reading the request body
+    queued,   // gthread: complete, waiting for an app thread
     respond,  // the app's response is being produced and written
     closing,  // writing the last bytes (an error page) before the half-close
     linger,   // half-closed: discarding what the client still sends, briefly
@@ -79,7 +101,9 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Step read_body();
   Step feed_body(std::string_view bytes);
   Step body_complete();
+  Step request_complete();
   Step dispatch();
+  bool app_runs_elsewhere() const noexcept;
   Step after(wsgi::Response::Progress progress);
   Step finish_exchange();
   bool may_keep_alive() const noexcept;
@@ -141,6 +165,11 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   bool app_closed_socket_ = false;  // an app closed it, and so our descriptor
   std::int64_t request_start_ns_ = 0;
   std::uint64_t lingered_bytes_ = 0;
+
+  std::atomic<bool> with_app_{false};  // gthread: an app thread owns the connection
+  bool on_app_thread_ = false;         // inside run_on_app_thread()
+  bool dispose_ = false;               // the next app thread closes it
+  bool log_when_disposed_ = false;     // a write failed mid-response: log it when closing
 };
 
 }  // namespace monoceros::worker

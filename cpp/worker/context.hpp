@@ -1,6 +1,7 @@
 // WorkerContext: what every connection of one worker shares (loop, app, config, caches).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,7 +21,7 @@ namespace monoceros::worker {
 
 // The first member of every object registered with the event loop, so an event's tag says
 // what it points to.
-enum class TagKind : std::uint8_t { listener, wakeup, connection };
+enum class TagKind : std::uint8_t { listener, wakeup, app_threads, connection };
 struct LoopTag {
   TagKind kind;
 };
@@ -39,9 +40,9 @@ struct WorkerContext {
   PyObject* app;
   std::optional<log::AccessLog> access_log;
   std::optional<log::StatsdClient> statsd;
-  http::HttpDate date;
-  std::uint64_t requests = 0;
-  bool stopping = false;  // a graceful stop began: no connection is kept alive any more
+  http::HttpDate date;  // app threads only (the GIL serialises them)
+  std::atomic<std::uint64_t> requests = 0;
+  std::atomic<bool> stopping = false;  // a graceful stop began: no connection is kept alive
 };
 
 }  // namespace monoceros::worker

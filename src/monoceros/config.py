@@ -703,8 +703,9 @@ SETTINGS: tuple[Setting, ...] = (
         ("-k", "--worker-class"),
         "sync",
         "Kind of worker process: `sync` (gunicorn's: one request per connection, then "
-        "close) or `event` (monoceros': one thread, keep-alive and pipelining, the app "
-        "called as soon as a request is complete).",
+        "close), `gthread` (gunicorn's: keep-alive, the app run on `threads` threads while "
+        "one event loop reads requests and writes responses) or `event` (monoceros': one "
+        "thread, keep-alive and pipelining, the app called as soon as a request is complete).",
         validator=_class_or_name,
         metavar="STRING",
         supported=True,
@@ -1696,6 +1697,16 @@ _SYNC_WORKER_NAMES = frozenset({"sync", "gunicorn.workers.sync.SyncWorker", "egg
 
 _EVENT_WORKER_NAMES = frozenset({"event", "monoceros.event"})
 
+_GTHREAD_WORKER_NAMES = frozenset(
+    {"gthread", "gunicorn.workers.gthread.ThreadWorker", "egg:gunicorn#gthread"}
+)
+
+
+def _is_gthread(worker_class: Any) -> bool:
+    return isinstance(worker_class, str) and (
+        worker_class in _GTHREAD_WORKER_NAMES or worker_class.endswith("ThreadWorker")
+    )
+
 
 def _is_event(worker_class: Any) -> bool:
     """monoceros' own worker: one thread, keep-alive and pipelining (see README)."""
@@ -1964,7 +1975,8 @@ class Config:
             "bind": [a.as_tuple() for a in self.addresses],
             "backlog": v["backlog"],
             "workers": v["workers"],
-            "worker_class": "event" if _is_event(v["worker_class"]) else "sync",
+            "worker_class": _core_worker_class(self.worker_class),
+            "threads": v["threads"],
             "max_worker_memory": v["max_worker_memory"],
             "timeout": v["timeout"],
             "graceful_timeout": v["graceful_timeout"],
@@ -2008,6 +2020,13 @@ class Config:
         }
 
 
+def _core_worker_class(worker_class: Any) -> str:
+    """The worker class as the core names it: sync, event or gthread."""
+    if _is_event(worker_class):
+        return "event"
+    return "gthread" if _is_gthread(worker_class) else "sync"
+
+
 def _statsd_target(host: Any) -> dict[str, Any] | None:
     """``statsd_host`` as the core reads it: a UDP host and port, or a unix socket path."""
     if host is None:
@@ -2030,11 +2049,11 @@ _DEFAULT_FIELD_SIZE = 8190
 
 def _refuse_worker_class(cfg: Config, setting: Setting) -> str | None:
     value = cfg.get("worker_class")
-    if _is_sync(value) or _is_event(value):
+    if _is_sync(value) or _is_event(value) or _is_gthread(value):
         return None
     return (
         f"setting {setting.label}: worker class {_worker_class_name(value)!r} is not "
-        "supported by monoceros yet (only 'sync' and 'event' are)"
+        "supported by monoceros yet (only 'sync', 'gthread' and 'event' are)"
     )
 
 
@@ -2044,12 +2063,7 @@ def _refuse_threads(cfg: Config, setting: Setting) -> str | None:
             f"setting {setting.label}: the event worker runs the app on one thread; "
             f"{cfg.get('threads')} threads would be ignored"
         )
-    if cfg.get("threads") <= 1 or not _is_sync(cfg.get("worker_class")):
-        return None
-    return (
-        f"setting {setting.label}: {cfg.get('threads')} threads would turn the sync worker "
-        "into a gthread worker, and gthread is not supported by monoceros yet"
-    )
+    return None
 
 
 def _refuse_logger_class(cfg: Config, setting: Setting) -> str | None:
@@ -2372,9 +2386,7 @@ def render_settings_markdown() -> str:
                 flags += " (repeatable)"
             supported = "yes" if s.supported else "not yet"
             if s.name == "worker_class":
-                supported = "yes (`sync` only)"
-            elif s.name == "threads":
-                supported = "yes (1 only)"
+                supported = "yes (`sync`, `gthread`, and monoceros' `event`)"
             elif s.name == "logger_class":
                 supported = "yes (gunicorn's Logger or a subclass of it)"
             if s.extension:

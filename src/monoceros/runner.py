@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import traceback
 from types import SimpleNamespace
 from typing import Any
@@ -244,7 +245,12 @@ def _run_worker(
             reloader.start(cfg, hook_worker, worker.wakeup_fd, app)
         if not _boot_hook(cfg, "post_worker_init", hook_worker):
             return WORKER_BOOT_ERROR
+        app_threads = _start_app_threads(worker)
         worker.run()
+        # A graceful stop returns once every request is answered, so the threads are idle
+        # and leave at once; the join only bounds it.
+        for thread in app_threads:
+            thread.join(timeout=cfg.graceful_timeout)
         return 0
     except SystemExit as exit_request:
         code = exit_request.code
@@ -252,6 +258,18 @@ def _run_worker(
     finally:
         log.info("Worker exiting (pid: %s)", pid)
         hooks.call_hook(cfg, log, "worker_exit", server, hook_worker)
+
+
+def _start_app_threads(worker: Any) -> list[threading.Thread]:
+    """gthread: the threads that run the app. They are daemons, so an immediate exit
+    (SIGQUIT, SIGINT) does not wait for a request that is still running."""
+    threads = [
+        threading.Thread(target=worker.serve_requests, name=f"ThreadWorker-{n}", daemon=True)
+        for n in range(1, worker.threads + 1)
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 def _boot_hook(cfg: Any, name: str, *args: Any) -> bool:

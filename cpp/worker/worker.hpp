@@ -1,11 +1,16 @@
-// SyncWorker: gunicorn's sync worker semantics on an event loop. One request reaches the app
-// at a time and every response closes its connection, but heads and bodies of many clients are
-// read concurrently and responses are written as each client reads, so one slow client never
-// holds the process.
+// Worker: one worker process's event loop, for the three worker classes.
+// - sync: gunicorn's sync worker semantics. One request reaches the app at a time and every
+//   response closes its connection, but heads and bodies of many clients are read concurrently
+//   and responses are written as each client reads, so one slow client never holds the process.
+// - event: the same loop keeping connections alive and answering pipelined requests; the app
+//   runs on the loop's thread as soon as a request is complete.
+// - gthread: the loop runs without the GIL and hands complete requests to `threads` Python
+//   threads (AppThreads), which run the app and write the response.
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -16,6 +21,7 @@
 #include "net/listener.hpp"
 #include "util/shared_memory.hpp"
 #include "util/unique_fd.hpp"
+#include "worker/app_threads.hpp"
 #include "worker/config.hpp"
 #include "worker/connection.hpp"
 #include "worker/context.hpp"
@@ -24,21 +30,28 @@
 
 namespace monoceros::worker {
 
-class SyncWorker {
+class Worker {
  public:
   // `app` is borrowed for the worker's life. Throws std::runtime_error on setup failure.
   // `retire_request` is set to 1 once max_requests is reached (the arbiter replaces the
   // worker); without one (0-sized) the worker stops by itself, as gunicorn's does.
-  SyncWorker(const WorkerConfig& config, std::vector<net::Listener> listeners,
-             util::Heartbeat heartbeat, pid_t parent, PyObject* app,
-             util::SharedCell<int> retire_request = {});
-  SyncWorker(const SyncWorker&) = delete;
-  SyncWorker& operator=(const SyncWorker&) = delete;
-  ~SyncWorker();
+  Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
+         util::Heartbeat heartbeat, pid_t parent, PyObject* app,
+         util::SharedCell<int> retire_request = {});
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker();
 
   // Runs until stopped: 0 after a normal stop, -1 when a Python exception is pending (a signal
   // handler raised SystemExit, or the app raised a BaseException). Needs the GIL.
   int run();
+
+  // gthread: run by each of the worker's Python threads (GIL held); returns once run() has.
+  // Returns at once for the other worker classes.
+  void serve_requests() {
+    if (app_threads_) app_threads_->serve();
+  }
+  int threads() const noexcept { return config_.threads; }
 
   // Graceful stop (SIGTERM): accept nothing new, finish what was accepted, then return.
   void request_stop() noexcept { stopping_ = true; }
@@ -46,13 +59,17 @@ class SyncWorker {
 
   // The write end to pass to signal.set_wakeup_fd, so a signal interrupts the wait at once.
   int wakeup_fd() const noexcept { return wakeup_write_.get(); }
-  std::uint64_t requests() const noexcept { return context_.requests; }
+  std::uint64_t requests() const noexcept { return context_.requests.load(); }
 
  private:
+  int run_loop();
+  bool check_signals();
+  void reap_closed_by_threads();
   bool handle(LoopTag* tag, const net::Ready& ready);
   bool accept_from(ListenerSlot& slot);
   bool settle(Connection* connection, Step step);
   void close_connection(Connection* connection);
+  void forget_connection(Connection* connection);
   void pause_accepting();
   void resume_accepting();
   void begin_shutdown();
@@ -80,7 +97,12 @@ class SyncWorker {
   util::unique_fd wakeup_write_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<std::unique_ptr<Connection>> closed_;
-  bool stopping_ = false;
+  // gthread only: the app threads, and the eventfd they wake the loop with.
+  std::unique_ptr<AppThreads> app_threads_;
+  LoopTag app_threads_tag_{TagKind::app_threads};
+  util::unique_fd app_threads_wakeup_;
+  std::vector<Connection*> closed_by_threads_;
+  std::atomic<bool> stopping_ = false;
   bool shutting_down_ = false;
   bool accepting_ = true;
   Connection* last_accepted_ = nullptr;  // the newest connection, until it closes

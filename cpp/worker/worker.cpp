@@ -1,9 +1,10 @@
-// SyncWorker: gunicorn's sync worker semantics on an event loop.
-#include "worker/sync_worker.hpp"
+// Worker: one worker process's event loop (sync, event and gthread).
+#include "worker/worker.hpp"
 
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,9 +32,9 @@ constexpr std::int64_t kAcceptBackoffNs = 100'000'000;
 
 }  // namespace
 
-SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> listeners,
-                       util::Heartbeat heartbeat, pid_t parent, PyObject* app,
-                       util::SharedCell<int> retire_request)
+Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
+               util::Heartbeat heartbeat, pid_t parent, PyObject* app,
+               util::SharedCell<int> retire_request)
     : config_(config),
       environ_(config_.environ),
       context_{config_,      loop_, environ_, trusted_proxies_, proxy_senders_, app, std::nullopt,
@@ -59,6 +60,12 @@ SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> li
   wakeup_read_.reset(fds[0]);
   wakeup_write_.reset(fds[1]);
   loop_.add(wakeup_read_.get(), net::kReadable, &wakeup_tag_);
+  if (config_.threads > 0) {
+    app_threads_wakeup_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!app_threads_wakeup_) throw std::runtime_error("eventfd failed");
+    loop_.add(app_threads_wakeup_.get(), net::kReadable, &app_threads_tag_);
+    app_threads_ = std::make_unique<AppThreads>(app_threads_wakeup_.get());
+  }
   for (net::Listener& listener : listeners) {
     auto slot = std::make_unique<ListenerSlot>();
     slot->kind = TagKind::listener;
@@ -68,24 +75,48 @@ SyncWorker::SyncWorker(const WorkerConfig& config, std::vector<net::Listener> li
   }
 }
 
-SyncWorker::~SyncWorker() {
+Worker::~Worker() {
   closed_.clear();
   connections_.clear();
 }
 
-int SyncWorker::tick_ms() const {
+int Worker::tick_ms() const {
   // The heartbeat must beat well within `timeout`; gunicorn waits timeout/2 at most.
   if (config_.timeout <= 0) return 1000;
   const int half = static_cast<int>(config_.timeout * 500);
   return half < 1000 ? (half < 50 ? 50 : half) : 1000;
 }
 
-int SyncWorker::run() {
+int Worker::run() {
+  if (!app_threads_) return run_loop();
+  // gthread: the loop never holds the GIL; the app threads share it.
+  int status;
+  {
+    wsgi::GilReleased released;
+    status = run_loop();
+    app_threads_->finish();
+  }
+  if (status < 0 && !PyErr_Occurred()) app_threads_->restore_fatal();
+  return status;
+}
+
+bool Worker::check_signals() {
+  // Python-level signal handlers (TERM, INT, QUIT, ABRT, USR1) run here, in this thread.
+  if (!app_threads_) return PyErr_CheckSignals() == 0;
+  wsgi::GilHeld held;
+  return PyErr_CheckSignals() == 0;
+}
+
+int Worker::run_loop() {
   net::Ready ready[kMaxEvents];
   std::int64_t next_housekeeping = 0;
   for (;;) {
     const std::int64_t now = util::monotonic_ns();
     heartbeat_->store(now, std::memory_order_relaxed);
+    if (app_threads_) {
+      reap_closed_by_threads();
+      if (app_threads_->fatal()) return -1;
+    }
     if (stopping_ && !shutting_down_) begin_shutdown();
     if (shutting_down_ && connections_.empty()) return 0;
     if (now >= next_housekeeping) {
@@ -109,12 +140,16 @@ int SyncWorker::run() {
           std::min(wait_ms, static_cast<int>((accept_paused_until_ns_ - now) / 1'000'000) + 1);
     }
     int count;
-    {
-      wsgi::GilReleased released;
+    if (app_threads_) {
+      // Signals are looked at when the wake-up pipe says one arrived (handle()).
       count = loop_.wait(ready, wait_ms);
+    } else {
+      {
+        wsgi::GilReleased released;
+        count = loop_.wait(ready, wait_ms);
+      }
+      if (!check_signals()) return -1;
     }
-    // Python-level signal handlers (TERM, INT, QUIT, ABRT, USR1) run here, in this thread.
-    if (PyErr_CheckSignals() < 0) return -1;
     for (int i = 0; i < count; ++i) {
       if (!handle(static_cast<LoopTag*>(ready[i].tag), ready[i])) return -1;
     }
@@ -125,19 +160,25 @@ int SyncWorker::run() {
   }
 }
 
-bool SyncWorker::handle(LoopTag* tag, const net::Ready& ready) {
+bool Worker::handle(LoopTag* tag, const net::Ready& ready) {
   switch (tag->kind) {
     case TagKind::wakeup: {
       char drain[64];
       while (::read(wakeup_read_.get(), drain, sizeof drain) > 0) {
       }
-      return PyErr_CheckSignals() == 0;
+      return check_signals();
+    }
+    case TagKind::app_threads: {
+      std::uint64_t count;
+      [[maybe_unused]] const auto ignored = ::read(app_threads_wakeup_.get(), &count, sizeof count);
+      return true;  // the turn's start reaps what the threads closed
     }
     case TagKind::listener:
       return accept_from(*static_cast<ListenerSlot*>(tag));
     case TagKind::connection: {
       auto* connection = static_cast<Connection*>(tag);
-      if (!connections_.contains(connection)) return true;  // closed earlier in this batch
+      if (!connections_.contains(connection)) return true;      // closed earlier in this batch
+      if (app_threads_ && connection->with_app()) return true;  // not ours (never armed)
       if (ready.events & EPOLLERR) return settle(connection, Step::close);
       Step step = Step::keep;
       if (ready.events & EPOLLOUT) step = connection->on_writable();
@@ -148,9 +189,13 @@ bool SyncWorker::handle(LoopTag* tag, const net::Ready& ready) {
   return true;
 }
 
-bool SyncWorker::settle(Connection* connection, Step step) {
+bool Worker::settle(Connection* connection, Step step) {
   switch (step) {
     case Step::keep:
+      if (app_threads_) connection->rearm();  // one-shot: the event disarmed it
+      return true;
+    case Step::hand_off:
+      app_threads_->push(connection);
       return true;
     case Step::close:
       close_connection(connection);
@@ -162,7 +207,7 @@ bool SyncWorker::settle(Connection* connection, Step step) {
   return true;
 }
 
-void SyncWorker::retire_after_max_requests() {
+void Worker::retire_after_max_requests() {
   // The arbiter starts the replacement first and stops this worker (SIGTERM) once that one is
   // ready, so capacity never dips; meanwhile this worker keeps serving. Should the arbiter not
   // answer within the timeout, the worker stops by itself, as gunicorn's does.
@@ -181,7 +226,7 @@ void SyncWorker::retire_after_max_requests() {
   }
 }
 
-int SyncWorker::defer_accepting(std::int64_t now) {
+int Worker::defer_accepting(std::int64_t now) {
   // A sync worker that has just accepted a connection whose request has not arrived yet
   // leaves the next connections to the other workers for a moment: otherwise it would take
   // them too and answer them one after the other while another worker sits idle. A client
@@ -208,7 +253,7 @@ int SyncWorker::defer_accepting(std::int64_t now) {
   return wait_ms;
 }
 
-bool SyncWorker::exclusive() const noexcept {
+bool Worker::exclusive() const noexcept {
   // The listener is shared by every worker. Event workers are woken one per connection
   // (EPOLLEXCLUSIVE) and take what is queued. A sync worker runs each request before it reads
   // the next event, so it takes one connection per wake-up and every idle sync worker is
@@ -217,7 +262,7 @@ bool SyncWorker::exclusive() const noexcept {
   return config_.keep_alive;
 }
 
-bool SyncWorker::accept_from(ListenerSlot& slot) {
+bool Worker::accept_from(ListenerSlot& slot) {
   const int limit = exclusive() ? kAcceptsPerWakeup : 1;
   for (int accepted = 0; accepted < limit && accepting_ && !shutting_down_; ++accepted) {
     if (static_cast<int>(connections_.size()) >= config_.worker_connections) {
@@ -253,7 +298,7 @@ bool SyncWorker::accept_from(ListenerSlot& slot) {
   return true;
 }
 
-void SyncWorker::back_off_accepting(int error) {
+void Worker::back_off_accepting(int error) {
   // Out of descriptors (or kernel memory): the listener stays readable, so retrying at once
   // would spin and flood the log. Stop listening for a moment (a closing connection also
   // resumes it) and say so at most once a second.
@@ -268,7 +313,7 @@ void SyncWorker::back_off_accepting(int error) {
   accept_paused_until_ns_ = now + kAcceptBackoffNs;
 }
 
-void SyncWorker::drain_accept_queues() {
+void Worker::drain_accept_queues() {
   // Whether the listener is registered with the loop at this moment (a sync worker defers
   // accepting now and then) does not matter here: the queue is read directly.
   for (auto& slot : listeners_) {
@@ -293,7 +338,24 @@ void SyncWorker::drain_accept_queues() {
   }
 }
 
-void SyncWorker::close_connection(Connection* connection) {
+void Worker::close_connection(Connection* connection) {
+  if (app_threads_ && connection->holds_python()) {
+    // Letting go of Python objects needs the GIL: an app thread closes it.
+    connection->dispose();
+    app_threads_->push(connection);
+    return;
+  }
+  forget_connection(connection);
+}
+
+void Worker::reap_closed_by_threads() {
+  app_threads_->take_closed(closed_by_threads_);
+  for (Connection* connection : closed_by_threads_)
+    forget_connection(connection);
+  closed_by_threads_.clear();
+}
+
+void Worker::forget_connection(Connection* connection) {
   auto found = connections_.find(connection);
   if (found == connections_.end()) return;
   if (connection == last_accepted_) last_accepted_ = nullptr;
@@ -305,16 +367,18 @@ void SyncWorker::close_connection(Connection* connection) {
   }
 }
 
-void SyncWorker::pause_accepting() {
+void Worker::pause_accepting() {
   accepting_ = false;
+  if (app_threads_) app_threads_->wake_loop_on_close(true);
   for (auto& slot : listeners_) {
     if (slot->registered) loop_.remove(slot->listener.fd.get());
     slot->registered = false;
   }
 }
 
-void SyncWorker::resume_accepting() {
+void Worker::resume_accepting() {
   accepting_ = true;
+  if (app_threads_) app_threads_->wake_loop_on_close(shutting_down_);
   for (auto& slot : listeners_) {
     if (!slot->registered) {
       slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), exclusive());
@@ -322,7 +386,7 @@ void SyncWorker::resume_accepting() {
   }
 }
 
-void SyncWorker::begin_shutdown() {
+void Worker::begin_shutdown() {
   // Connections already in the listen queue were accepted by the kernel and their clients
   // may have sent a request: take them before letting go of the listeners, and serve them.
   drain_accept_queues();
@@ -335,22 +399,34 @@ void SyncWorker::begin_shutdown() {
   // A kept-alive connection between requests is closed at once.
   const std::int64_t now = util::monotonic_ns();
   std::vector<Connection*> waiting;
-  for (auto& [raw, owned] : connections_) {
-    if (raw->between_requests()) {
-      waiting.push_back(raw);
-    } else if (raw->idle()) {
-      raw->expire_by(now + kShutdownIdleGraceNs);
+  {
+    // gthread: connections the app threads own are left to them (they see `stopping`).
+    std::unique_lock<std::mutex> lock;
+    if (app_threads_) lock = std::unique_lock(app_threads_->mutex());
+    for (auto& [raw, owned] : connections_) {
+      if (app_threads_ && raw->with_app()) continue;
+      if (raw->between_requests()) {
+        waiting.push_back(raw);
+      } else if (raw->idle()) {
+        raw->expire_by(now + kShutdownIdleGraceNs);
+      }
     }
   }
   for (Connection* connection : waiting)
     close_connection(connection);
 }
 
-void SyncWorker::expire_connections() {
+void Worker::expire_connections() {
   const std::int64_t now = util::monotonic_ns();
   std::vector<Connection*> expired;
-  for (auto& [raw, owned] : connections_) {
-    if (raw->expired(now)) expired.push_back(raw);
+  {
+    // gthread: a request runs as long as the app takes (as in gunicorn's gthread worker).
+    std::unique_lock<std::mutex> lock;
+    if (app_threads_) lock = std::unique_lock(app_threads_->mutex());
+    for (auto& [raw, owned] : connections_) {
+      if (app_threads_ && raw->with_app()) continue;
+      if (raw->expired(now)) expired.push_back(raw);
+    }
   }
   for (Connection* connection : expired)
     close_connection(connection);
