@@ -23,7 +23,8 @@ ProxyResult fail() {
 // A prefix of `pattern` (or all of it): decides "could still be" vs "is not".
 bool starts_like(std::string_view buffer, std::string_view pattern) {
   const std::size_t n = buffer.size() < pattern.size() ? buffer.size() : pattern.size();
-  return std::memcmp(buffer.data(), pattern.data(), n) == 0;
+  // An empty view may have a null data(), which memcmp must never see, even for 0 bytes.
+  return n == 0 || std::memcmp(buffer.data(), pattern.data(), n) == 0;
 }
 
 std::string_view v2_signature() {

@@ -84,6 +84,14 @@ TEST(partial_headers_wait) {
   }
 }
 
+TEST(nothing_received_yet_waits) {
+  // A default-constructed view has a null data(): the parser must not hand it to memcmp
+  // (UBSan stops this test if it does; the fuzzer found it).
+  ProxyInfo info;
+  CHECK(parse_proxy_header(std::string_view(), ProxyProtocolMode::any, info).status ==
+        ProxyStatus::partial);
+}
+
 TEST(http_is_not_a_proxy_header) {
   ProxyInfo info;
   for (const char* bytes : {"GET / HTTP/1.1\r\n", "POST /", "\r\n\r\nGET"}) {
