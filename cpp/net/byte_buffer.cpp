@@ -7,6 +7,10 @@
 #include <cstring>
 
 namespace monoceros::net {
+namespace {
+// Small: a typical request head fits, and an idle connection keeps little.
+constexpr std::size_t kInitialCapacity = 1024;
+}  // namespace
 
 std::span<char> ByteBuffer::prepare(std::size_t min_space) {
   if (capacity_ - end_ >= min_space) return {storage_.get() + end_, capacity_ - end_};
@@ -14,7 +18,7 @@ std::span<char> ByteBuffer::prepare(std::size_t min_space) {
   if (begin_ > 0 && capacity_ - used >= min_space) {
     std::memmove(storage_.get(), storage_.get() + begin_, used);
   } else {
-    std::size_t grown = capacity_ ? capacity_ : 4096;
+    std::size_t grown = capacity_ ? capacity_ : kInitialCapacity;
     while (grown - used < min_space)
       grown *= 2;
     auto bigger = std::make_unique_for_overwrite<char[]>(grown);
@@ -53,6 +57,25 @@ long read_some(int fd, ByteBuffer& buffer, std::size_t max_read) noexcept {
     got = ::recv(fd, space.data(), want, 0);
   } while (got < 0 && errno == EINTR);
   if (got > 0) buffer.commit(static_cast<std::size_t>(got));
+  return static_cast<long>(got);
+}
+
+long read_some_compact(int fd, ByteBuffer& buffer, std::size_t max_read) noexcept {
+  if (max_read > kMaxCompactRead) max_read = kMaxCompactRead;
+  thread_local char scratch[kMaxCompactRead];
+  ssize_t got;
+  do {
+    got = ::recv(fd, scratch, max_read, 0);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) return static_cast<long>(got);
+  try {
+    const std::span<char> space = buffer.prepare(static_cast<std::size_t>(got));
+    std::memcpy(space.data(), scratch, static_cast<std::size_t>(got));
+  } catch (...) {
+    errno = ENOMEM;
+    return -1;
+  }
+  buffer.commit(static_cast<std::size_t>(got));
   return static_cast<long>(got);
 }
 

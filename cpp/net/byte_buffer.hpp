@@ -44,4 +44,11 @@ class ByteBuffer {
 // Returns bytes read, 0 at end of stream, -1 with errno set (EAGAIN when nothing is ready).
 long read_some(int fd, ByteBuffer& buffer, std::size_t max_read) noexcept;
 
+// The same, but the bytes land in a scratch area of the calling thread first and only what
+// arrived is appended: a kept-alive connection then holds a buffer the size of its requests
+// (a few hundred bytes) instead of one as large as the largest read (`max_read`, at most
+// kMaxCompactRead).
+inline constexpr std::size_t kMaxCompactRead = 16 * 1024;
+long read_some_compact(int fd, ByteBuffer& buffer, std::size_t max_read) noexcept;
+
 }  // namespace monoceros::net

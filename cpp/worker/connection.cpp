@@ -231,7 +231,7 @@ Step Connection::on_readable() {
 Step Connection::read_head() {
   for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
     const bool first_bytes = in_.empty();
-    const long got = net::read_some(fd_.get(), in_, kHeadReadSize);
+    const long got = net::read_some_compact(fd_.get(), in_, kHeadReadSize);
     if (got > 0) {
       touch();
       // The whole head must arrive within `timeout` of its first byte: a client trickling a
