@@ -445,6 +445,10 @@ Step Connection::dispatch() {
     log::debug(std::string(request_.method) + " " + std::string(request_.path));
   }
 
+  // Decided once, before the response says whether the connection stays (see may_keep_alive).
+  const std::uint64_t max_requests = context_.config.max_requests;
+  last_before_retiring_ =
+      max_requests != 0 && context_.requests.load(std::memory_order_relaxed) + 1 >= max_requests;
   wsgi::RequestFacts facts;
   facts.version_minor = request_.version_major > 1 ? 1 : request_.version_minor;
   facts.head = request_.method == "HEAD";
@@ -548,9 +552,12 @@ std::int64_t Connection::keepalive_ns() const noexcept {
 }
 
 bool Connection::may_keep_alive() const noexcept {
-  // The worker keeps connections (event), the client asked for it, and no stop has begun.
+  // The worker keeps connections (event, gthread), the client asked for it, no stop has
+  // begun, and this is not the request that reaches max_requests (or one after it): as in
+  // gunicorn, the client is told the connection ends, so it never sends a request to a worker
+  // on its way out.
   return context_.config.keep_alive && context_.config.keepalive > 0 && request_.keep_alive &&
-         !context_.stopping;
+         !context_.stopping && !last_before_retiring_;
 }
 
 bool Connection::keeps_alive() const noexcept {

@@ -151,11 +151,12 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   http::ChunkedDecoder chunked_;
   std::uint64_t body_remaining_ = 0;
   bool body_truncated_ = false;
-  bool unread_input_ = false;  // the client sent bytes beyond this request
-  std::string carry_;          // those bytes: the start of the next (pipelined) request
-  bool pipelined_ = false;     // carry_ went back into in_ and waits to be parsed
-  bool batching_ = false;      // answering pipelined requests: one write for the batch
-  std::uint64_t served_ = 0;   // requests answered on this connection
+  bool unread_input_ = false;          // the client sent bytes beyond this request
+  std::string carry_;                  // those bytes: the start of the next (pipelined) request
+  bool pipelined_ = false;             // carry_ went back into in_ and waits to be parsed
+  bool batching_ = false;              // answering pipelined requests: one write for the batch
+  std::uint64_t served_ = 0;           // requests answered on this connection
+  bool last_before_retiring_ = false;  // this request reaches max_requests (or is past it)
 
   net::OutQueue out_;
   std::optional<wsgi::Response> response_;
