@@ -1024,27 +1024,40 @@ def test_unknown_names_in_config_file_are_ignored(cwd):
     assert cfg.workers == 2
 
 
-@pytest.mark.parametrize(
-    "value", ["gevent", "gthread", "eventlet", "uvicorn.workers.UvicornWorker"]
-)
+@pytest.mark.parametrize("value", ["gevent", "eventlet", "uvicorn.workers.UvicornWorker"])
 def test_other_worker_classes_are_refused_naming_the_class(value, cwd):
     with pytest.raises(ConfigError) as info:
         load(["-k", value, "app"], cwd=cwd)
     assert str(info.value) == (
         f"setting 'worker_class' (--worker-class): worker class {value!r} is not supported"
-        " by monoceros yet (only 'sync' and 'event' are)"
+        " by monoceros yet (only 'sync', 'gthread' and 'event' are)"
     )
 
 
-def test_threads_above_one_promote_to_gthread_and_are_refused(cwd):
-    cfg = load(["--threads", "4", "app"], cwd=cwd, check_supported=False)
+def test_threads_above_one_promote_sync_to_gthread(cwd):
+    cfg = load(["--threads", "4", "app"], cwd=cwd)
     assert cfg.worker_class == "gthread"
+    assert cfg.worker_class_str == "gthread"
     assert cfg.get("worker_class") == "sync"
-    with pytest.raises(ConfigError) as info:
-        load(["--threads", "4", "app"], cwd=cwd)
-    assert "gthread is not supported by monoceros yet" in str(info.value)
-    assert str(info.value).startswith("setting 'threads' (--threads): 4 threads")
-    assert load(["--threads", "1", "app"], cwd=cwd).worker_class == "sync"
+    assert cfg.to_core()["worker_class"] == "gthread"
+    assert cfg.to_core()["threads"] == 4
+    cfg = load(["-k", "sync", "--threads", "2", "app"], cwd=cwd)
+    assert cfg.worker_class == "gthread"
+    assert cfg.to_core()["worker_class"] == "gthread"
+    cfg = load(["--threads", "1", "app"], cwd=cwd)
+    assert cfg.worker_class == "sync"
+    assert cfg.to_core()["worker_class"] == "sync"
+
+
+@pytest.mark.parametrize(
+    "value", ["gthread", "gunicorn.workers.gthread.ThreadWorker", "egg:gunicorn#gthread"]
+)
+@pytest.mark.parametrize("threads", ["1", "4"])
+def test_gthread_names_are_accepted_with_any_thread_count(value, threads, cwd):
+    cfg = load(["-k", value, "--threads", threads, "app"], cwd=cwd)
+    assert cfg.worker_class == value
+    assert cfg.to_core()["worker_class"] == "gthread"
+    assert cfg.to_core()["threads"] == int(threads)
 
 
 def test_user_and_group_other_than_current_are_accepted(cwd):
@@ -1234,6 +1247,7 @@ def test_to_core_defaults(cwd):
         "bind": [("tcp", "127.0.0.1", 8000, None, None)],
         "backlog": 2048,
         "workers": 1,
+        "threads": 1,
         "timeout": 30,
         "graceful_timeout": 30,
         "worker_connections": 1000,
@@ -1289,6 +1303,10 @@ def test_to_core_defaults(cwd):
         (["--statsd-prefix", "a"], "statsd_prefix", "a."),
         (["-k", "event"], "worker_class", "event"),
         (["-k", "sync"], "worker_class", "sync"),
+        (["-k", "gthread"], "worker_class", "gthread"),
+        (["-k", "sync", "--threads", "3"], "worker_class", "gthread"),
+        (["-k", "gunicorn.workers.sync.SyncWorker", "--threads", "2"], "worker_class", "gthread"),
+        (["--threads", "3"], "threads", 3),
         (["--max-worker-memory", "256"], "max_worker_memory", 256),
         (["--limit-request-line", "0"], "limit_request_line", 0),
         (["--limit-request-line", "8190"], "limit_request_line", 8190),

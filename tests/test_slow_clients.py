@@ -1,4 +1,5 @@
-"""Slow clients never hold a worker (issue 6, deliverable 3), for the sync and event workers.
+"""Slow clients never hold a worker (issue 6, deliverable 3), for the sync, event and gthread
+workers.
 
 Heads and bodies are read by the worker's event loop and reach the app only when complete;
 responses are queued and written as the client reads; a streaming iterator is paused while a
@@ -33,7 +34,7 @@ NORMAL_ANSWER_BOUND = 5.0
 MiB = 1024 * 1024
 
 
-@pytest.fixture(params=["sync", "event"])
+@pytest.fixture(params=["sync", "event", "gthread"])
 def worker_class(request) -> str:
     return request.param
 
@@ -343,7 +344,7 @@ def test_a_file_wrapper_to_a_slow_reader_delays_nobody(server_factory, worker_cl
     reason="under ASan/UBSan the sanitizer runtime itself needs descriptors (its checks open "
     "files), so a worker starved of them reports a false error instead",
 )
-@pytest.mark.parametrize("worker_class", ["sync", "event"])
+@pytest.mark.parametrize("worker_class", ["sync", "event", "gthread"])
 def test_running_out_of_descriptors_backs_off_and_recovers(server_factory, worker_class):
     srv = server_factory("stream_app:app", "-k", worker_class)
     worker = srv.worker_pids()[0]
@@ -373,7 +374,7 @@ def _try_get(url: str):
         return None
 
 
-@pytest.mark.parametrize("worker_class", ["sync", "event"])
+@pytest.mark.parametrize("worker_class", ["sync", "event", "gthread"])
 def test_a_head_trickled_byte_by_byte_is_cut_off_after_the_timeout(server_factory, worker_class):
     # Each byte restarts the per-read timeout; the whole head still has `timeout` seconds.
     srv = server_factory("stream_app:app", "-k", worker_class, "--timeout", "2")
