@@ -14,9 +14,13 @@ from server import assert_same_response, build_request, raw_request, request_byt
 APP = "djproject.wsgi:application"
 
 
-@pytest.fixture(scope="module")
-def srv(module_server_factory):
-    return module_server_factory(APP)
+# Every worker class serves the real app; the event worker is monoceros' own.
+WORKER_CLASSES = ["sync", "gthread", pytest.param("event", marks=pytest.mark.monoceros_only)]
+
+
+@pytest.fixture(scope="module", params=WORKER_CLASSES)
+def srv(module_server_factory, request):
+    return module_server_factory(APP, "-k", request.param)
 
 
 def test_html_view(srv):

@@ -20,9 +20,13 @@ from server import (
 APP = "flask_app:app"
 
 
-@pytest.fixture(scope="module")
-def srv(module_server_factory):
-    return module_server_factory(APP)
+# Every worker class serves the real app; the event worker is monoceros' own.
+WORKER_CLASSES = ["sync", "gthread", pytest.param("event", marks=pytest.mark.monoceros_only)]
+
+
+@pytest.fixture(scope="module", params=WORKER_CLASSES)
+def srv(module_server_factory, request):
+    return module_server_factory(APP, "-k", request.param)
 
 
 def test_index_text(srv):
