@@ -19,6 +19,7 @@ void AppThreads::push(Connection* connection) {
     // One sleeping thread per queued request: a thread already running takes the rest when
     // it is done, without a wake-up.
     wake = queue_.size() <= idle_;
+    if (wake) ++wakeups_;
   }
   if (wake) work_.notify_one();
 }
@@ -26,6 +27,16 @@ void AppThreads::push(Connection* connection) {
 void AppThreads::take_closed(std::vector<Connection*>& out) {
   std::lock_guard lock(mutex_);
   out.swap(closed_);
+}
+
+std::uint64_t AppThreads::jobs_taken() {
+  std::lock_guard lock(mutex_);
+  return jobs_taken_;
+}
+
+std::uint64_t AppThreads::wakeups() {
+  std::lock_guard lock(mutex_);
+  return wakeups_;
 }
 
 void AppThreads::finish() {
@@ -51,6 +62,7 @@ Connection* AppThreads::next() {
     if (!queue_.empty()) {
       Connection* connection = queue_.front();
       queue_.pop_front();
+      ++jobs_taken_;
       return connection;
     }
     if (finished_) return nullptr;
@@ -65,6 +77,7 @@ Connection* AppThreads::next() {
   if (queue_.empty()) return nullptr;
   Connection* connection = queue_.front();
   queue_.pop_front();
+  ++jobs_taken_;
   return connection;
 }
 

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <mutex>
 #include <vector>
@@ -41,6 +42,10 @@ class AppThreads {
   bool fatal() const noexcept { return fatal_.load(); }
   // Every thread returns from serve() once the queue is empty.
   void finish();
+  // How many jobs threads took, and how many times a sleeping thread had to be woken for one
+  // (the design's measure: under load, far fewer wake-ups than jobs).
+  std::uint64_t jobs_taken();
+  std::uint64_t wakeups();
 
   // ---- the threads' side (GIL held)
   // Runs requests until finish(); called by each of the worker's Python threads.
@@ -60,6 +65,8 @@ class AppThreads {
   std::deque<Connection*> queue_;    // guarded by mutex_
   std::vector<Connection*> closed_;  // guarded by mutex_
   std::size_t idle_ = 0;             // threads waiting on work_; guarded by mutex_
+  std::uint64_t jobs_taken_ = 0;     // guarded by mutex_
+  std::uint64_t wakeups_ = 0;        // guarded by mutex_
   bool finished_ = false;            // guarded by mutex_
   std::atomic<bool> wake_on_close_{false};
   std::atomic<bool> fatal_{false};

@@ -96,6 +96,10 @@ int Worker::run() {
     status = run_loop();
     app_threads_->finish();
   }
+  if (log::enabled(log::Level::debug)) {
+    log::debug("App threads took " + std::to_string(app_threads_->jobs_taken()) + " jobs after " +
+               std::to_string(app_threads_->wakeups()) + " wake-ups");
+  }
   if (status < 0 && !PyErr_Occurred()) app_threads_->restore_fatal();
   return status;
 }
