@@ -489,6 +489,22 @@ def pid_alive(pid: int) -> bool:
 CRLF = b"\r\n"
 
 
+def get_request(path: str, *headers: str, version: str = "HTTP/1.1") -> bytes:
+    """A GET for `path` with `Host: a` and the given "Name: value" header lines."""
+    lines = [f"GET {path} {version}", "Host: a", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def parse_responses(data: bytes, count: int, method: str = "GET") -> list[RawResponse]:
+    """`count` responses read one after the other from `data` (pipelined answers)."""
+    out = []
+    for _ in range(count):
+        resp = parse_response(data, method=method, closed=False)
+        out.append(resp)
+        data = resp.extra
+    return out
+
+
 def build_request(
     method: str = "GET",
     target: str = "/",

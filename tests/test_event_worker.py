@@ -10,25 +10,11 @@ import socket
 
 import pytest
 import requests
-from server import RawConnection, parse_response, wait_until
+from server import RawConnection, get_request, parse_response, parse_responses, wait_until
 
 pytestmark = pytest.mark.monoceros_only  # gunicorn has no event worker
 
 APP = "behaviours:app"
-
-
-def _request(path: str, *headers: str, version: str = "HTTP/1.1") -> bytes:
-    lines = [f"GET {path} {version}", "Host: a", *headers]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-def _responses(data: bytes, count: int, method: str = "GET") -> list:
-    out = []
-    for _ in range(count):
-        resp = parse_response(data, method=method, closed=False)
-        out.append(resp)
-        data = resp.extra
-    return out
 
 
 @pytest.fixture
@@ -44,7 +30,7 @@ def test_one_connection_serves_a_hundred_requests(event_server):
     with RawConnection(srv.address) as conn:
         pids = set()
         for _ in range(100):
-            conn.send(_request("/pid"))
+            conn.send(get_request("/pid"))
             resp = conn.read_next_response()
             assert resp.status == 200
             assert resp.header("Connection") == "keep-alive"
@@ -55,11 +41,11 @@ def test_one_connection_serves_a_hundred_requests(event_server):
 
 def test_ten_pipelined_requests_come_back_in_order(event_server):
     srv = event_server()
-    batch = b"".join(_request(f"/environ?n={i}") for i in range(10))
+    batch = b"".join(get_request(f"/environ?n={i}") for i in range(10))
     with RawConnection(srv.address) as conn:
-        conn.send(batch + _request("/hello", "Connection: close"))
+        conn.send(batch + get_request("/hello", "Connection: close"))
         data = conn.read_until_close(10)
-    responses = _responses(data, 11)
+    responses = parse_responses(data, 11)
     queries = [json.loads(r.body)["QUERY_STRING"] for r in responses[:10]]
     assert queries == [f"n={i}" for i in range(10)]
     assert responses[10].body == b"hello"
@@ -73,7 +59,7 @@ def test_the_connection_reads_again_after_a_pipelined_batch(event_server):
     srv = event_server("--keep-alive", "30")
     with RawConnection(srv.address) as conn:
         for round_number in range(3):
-            conn.send(b"".join(_request(f"/environ?r={round_number}&n={i}") for i in range(8)))
+            conn.send(b"".join(get_request(f"/environ?r={round_number}&n={i}") for i in range(8)))
             for i in range(8):
                 resp = conn.read_next_response(timeout=5)
                 assert json.loads(resp.body)["QUERY_STRING"] == f"r={round_number}&n={i}"
@@ -86,11 +72,11 @@ def test_gunicorn_socket_is_the_connection(event_server):
     with RawConnection(srv.address) as conn:
         seen = []
         for _ in range(2):
-            conn.send(_request("/socket"))
+            conn.send(get_request("/socket"))
             seen.append(json.loads(conn.read_next_response().body))
         assert seen[0]["id"] == seen[1]["id"]
         assert seen[0]["peer_port"] == conn.sock.getsockname()[1]
-        conn.send(_request("/socket?close=1"))
+        conn.send(get_request("/socket?close=1"))
         conn.read_until_close(10)
     # The worker carries on, with its descriptors straight.
     for _ in range(5):
@@ -101,7 +87,7 @@ def test_gunicorn_socket_is_the_connection(event_server):
 def test_idle_connection_is_closed_after_keepalive(event_server):
     srv = event_server("--keep-alive", "1")
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/hello"))
+        conn.send(get_request("/hello"))
         assert conn.read_next_response().status == 200
         assert not conn.server_closed(timeout=0.2)  # kept alive right after the response
         assert conn.server_closed(timeout=10)  # then closed once idle past --keep-alive
@@ -110,7 +96,7 @@ def test_idle_connection_is_closed_after_keepalive(event_server):
 def test_keepalive_zero_closes_every_connection(event_server):
     srv = event_server("--keep-alive", "0")
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/hello"))
+        conn.send(get_request("/hello"))
         resp = parse_response(conn.read_until_close(10))
     assert resp.header("Connection") == "close"
 
@@ -118,38 +104,38 @@ def test_keepalive_zero_closes_every_connection(event_server):
 def test_http10_closes_unless_it_asks_for_keep_alive(event_server):
     srv = event_server()
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/hello", version="HTTP/1.0"))
+        conn.send(get_request("/hello", version="HTTP/1.0"))
         assert parse_response(conn.read_until_close(10)).header("Connection") == "close"
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/hello", "Connection: keep-alive", version="HTTP/1.0"))
+        conn.send(get_request("/hello", "Connection: keep-alive", version="HTTP/1.0"))
         resp = conn.read_next_response()
         assert resp.header("Connection") == "keep-alive"
         assert resp.header("Content-Length") == "5"
-        conn.send(_request("/hello", "Connection: keep-alive", version="HTTP/1.0"))
+        conn.send(get_request("/hello", "Connection: keep-alive", version="HTTP/1.0"))
         assert conn.read_next_response().status == 200
 
 
 def test_streamed_response_is_chunked_and_the_connection_kept(event_server):
     srv = event_server()
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/nocl?n=3"))
+        conn.send(get_request("/nocl?n=3"))
         first = conn.read_next_response()
         assert first.header("Transfer-Encoding") == "chunked"
         assert first.header("Connection") == "keep-alive"
-        conn.send(_request("/hello"))
+        conn.send(get_request("/hello"))
         assert conn.read_next_response().body == b"hello"
 
 
 def test_a_body_the_app_ignores_does_not_become_the_next_request(event_server):
     srv = event_server()
-    smuggled = _request("/environ?smuggled=1")
+    smuggled = get_request("/environ?smuggled=1")
     post = (
         f"POST /hello HTTP/1.1\r\nHost: a\r\nContent-Length: {len(smuggled)}\r\n\r\n".encode()
         + smuggled
     )
     with RawConnection(srv.address) as conn:
-        conn.send(post + _request("/environ?second=1", "Connection: close"))
-        first, second = _responses(conn.read_until_close(10), 2)
+        conn.send(post + get_request("/environ?second=1", "Connection: close"))
+        first, second = parse_responses(conn.read_until_close(10), 2)
     assert first.body == b"hello"
     assert json.loads(second.body)["QUERY_STRING"] == "second=1"
 
@@ -164,11 +150,11 @@ def test_environ_says_one_thread(event_server):
 def test_graceful_stop_closes_idle_connections_and_finishes_requests(event_server):
     srv = event_server("--graceful-timeout", "20")
     idle = socket.create_connection(srv.address)
-    idle.sendall(_request("/hello"))
+    idle.sendall(get_request("/hello"))
     idle.settimeout(10)
     assert b"200 OK" in idle.recv(65536)
     with RawConnection(srv.address) as busy:
-        busy.send(_request("/sleep?s=1"))
+        busy.send(get_request("/sleep?s=1"))
         srv.wait_for_log("sleep route: started")
         srv.signal(signal.SIGTERM)
         # The kept-alive connection between requests closes at once...

@@ -23,7 +23,9 @@ from server import (
     APPS_DIR,
     RawConnection,
     build_request,
+    get_request,
     parse_response,
+    parse_responses,
     pid_alive,
     wait_until,
 )
@@ -32,24 +34,10 @@ APP = "threads_app:app"  # behaviours.py plus /thread (tests/apps/threads_app.py
 MiB = 1024 * 1024
 
 
-def _request(path: str, *headers: str, version: str = "HTTP/1.1") -> bytes:
-    lines = [f"GET {path} {version}", "Host: a", *headers]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-def _responses(data: bytes, count: int, method: str = "GET") -> list:
-    out = []
-    for _ in range(count):
-        resp = parse_response(data, method=method, closed=False)
-        out.append(resp)
-        data = resp.extra
-    return out
-
-
 def _get(address: tuple[str, int], path: str, timeout: float = 10.0):
     """One request on a fresh connection that the server closes after the response."""
     with RawConnection(address, timeout=timeout) as conn:
-        conn.send(_request(path, "Connection: close"))
+        conn.send(get_request(path, "Connection: close"))
         return conn.read_response(timeout=timeout)
 
 
@@ -64,7 +52,7 @@ def _at_once(address: tuple[str, int], paths: list[str], timeout: float = 15.0):
         started = time.monotonic()
         for path in paths:
             conns.append(RawConnection(address, timeout=timeout))
-            conns[-1].send(_request(path, "Connection: close"))
+            conns[-1].send(get_request(path, "Connection: close"))
         responses = []
         for conn in conns:
             responses.append(conn.read_next_response(timeout=timeout))
@@ -105,7 +93,7 @@ def test_one_connection_serves_a_hundred_requests(gthread_server):
     with RawConnection(srv.address) as conn:
         pids = set()
         for _ in range(100):
-            conn.send(_request("/pid"))
+            conn.send(get_request("/pid"))
             resp = conn.read_next_response()
             assert resp.status == 200
             assert resp.header("Connection") == "keep-alive"
@@ -118,11 +106,13 @@ def test_ten_pipelined_requests_come_back_in_order(gthread_server):
     # The first one is the slowest: with four threads the later ones may well be ready
     # first, and must still wait their turn on the wire.
     srv = gthread_server("--threads", "4")
-    batch = _request("/pid?sleep=0.3") + b"".join(_request(f"/environ?n={i}") for i in range(9))
+    batch = get_request("/pid?sleep=0.3") + b"".join(
+        get_request(f"/environ?n={i}") for i in range(9)
+    )
     with RawConnection(srv.address) as conn:
-        conn.send(batch + _request("/hello", "Connection: close"))
+        conn.send(batch + get_request("/hello", "Connection: close"))
         data = conn.read_until_close(15)
-    responses = _responses(data, 11)
+    responses = parse_responses(data, 11)
     assert responses[0].body == str(_worker(srv)).encode()
     queries = [json.loads(r.body)["QUERY_STRING"] for r in responses[1:10]]
     assert queries == [f"n={i}" for i in range(9)]
@@ -134,7 +124,7 @@ def test_ten_pipelined_requests_come_back_in_order(gthread_server):
 def test_idle_connection_is_closed_after_keepalive(gthread_server):
     srv = gthread_server("--threads", "2", "--keep-alive", "1")
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/hello"))
+        conn.send(get_request("/hello"))
         resp = conn.read_next_response()
         assert resp.status == 200
         assert resp.header("Connection") == "keep-alive"
@@ -145,7 +135,7 @@ def test_idle_connection_is_closed_after_keepalive(gthread_server):
 def test_http10_without_keep_alive_is_closed_after_the_response(gthread_server):
     srv = gthread_server("--threads", "2")
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/hello", version="HTTP/1.0"))
+        conn.send(get_request("/hello", version="HTTP/1.0"))
         resp = parse_response(conn.read_until_close(10))
     assert resp.status == 200
     assert resp.body == b"hello"
@@ -178,7 +168,7 @@ def test_quick_requests_are_answered_while_a_thread_sleeps(gthread_server):
     assert _get(srv.address, "/hello").body == b"hello"
     with RawConnection(srv.address) as slow:
         mark = srv.log_mark()
-        slow.send(_request("/sleep?s=2", "Connection: close"))
+        slow.send(get_request("/sleep?s=2", "Connection: close"))
         srv.wait_for_log("sleep route: started", since=mark)
         elapsed, responses = _at_once(srv.address, ["/hello"] * 20)
         assert [r.body for r in responses] == [b"hello"] * 20
@@ -261,7 +251,7 @@ def test_worker_connections_caps_the_open_connections(gthread_server):
         # Both are ahead of the third in the accept queue: the worker takes them first, and
         # then has its two connections.
         with RawConnection(srv.address) as third:
-            third.send(_request("/hello", "Connection: close"))
+            third.send(get_request("/hello", "Connection: close"))
             # Neither served nor refused: it waits in the accept queue.
             assert not third.server_closed(timeout=1.0), third.buffer
             assert third.buffer == b"", "served beyond --worker-connections"
@@ -281,10 +271,10 @@ def test_an_app_exception_answers_500_and_the_worker_carries_on(gthread_server):
     srv = gthread_server("--threads", "2")
     worker = _worker(srv)
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/crash-before"))
+        conn.send(get_request("/crash-before"))
         assert conn.read_next_response().status == 500
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/crash-after"))
+        conn.send(get_request("/crash-after"))
         # Headers and part of the body went out: the connection is cut, never completed.
         data = conn.read_until_close(10)
     assert data.startswith(b"HTTP/1.1 200 ")
@@ -301,10 +291,10 @@ def test_graceful_stop_finishes_the_request_and_closes_idle_connections(gthread_
     srv = gthread_server("--threads", "2", "--keep-alive", "30", "--graceful-timeout", "20")
     worker = _worker(srv)
     with RawConnection(srv.address) as idle, RawConnection(srv.address) as busy:
-        idle.send(_request("/hello"))
+        idle.send(get_request("/hello"))
         assert idle.read_next_response().header("Connection") == "keep-alive"
         mark = srv.log_mark()
-        busy.send(_request("/sleep?s=1"))
+        busy.send(get_request("/sleep?s=1"))
         srv.wait_for_log("sleep route: started", since=mark)
         os.kill(worker if target == "worker" else srv.master_pid, signal.SIGTERM)
         resp = busy.read_next_response(timeout=15)
@@ -329,7 +319,7 @@ def test_quit_signals_stop_the_worker_without_waiting_for_the_app(gthread_server
     worker = _worker(srv)
     with RawConnection(srv.address) as conn:
         mark = srv.log_mark()
-        conn.send(_request("/sleep?s=30"))
+        conn.send(get_request("/sleep?s=30"))
         srv.wait_for_log("sleep route: started", since=mark)
         os.kill(worker, sig)
         wait_until(lambda: not pid_alive(worker), 5, message="the worker to exit at once")
@@ -343,7 +333,7 @@ def test_max_requests_counts_kept_alive_requests(gthread_server):
     worker = _worker(srv)
     with RawConnection(srv.address) as conn:
         for number in range(1, 11):
-            conn.send(_request("/pid"))
+            conn.send(get_request("/pid"))
             resp = conn.read_next_response()
             assert resp.status == 200
             assert resp.body == str(worker).encode()
@@ -376,7 +366,7 @@ def test_a_posted_body_is_echoed_and_the_connection_kept(gthread_server):
         assert resp.header("X-Received") == str(MiB)
         assert hashlib.sha256(resp.body).digest() == hashlib.sha256(body).digest()
         assert resp.header("Connection") == "keep-alive"
-        conn.send(_request("/hello"))
+        conn.send(get_request("/hello"))
         assert conn.read_next_response().body == b"hello"
 
 
@@ -402,12 +392,12 @@ def test_expect_100_continue(gthread_server):
 def test_the_write_callable_works(gthread_server):
     srv = gthread_server("--threads", "2")
     with RawConnection(srv.address) as conn:
-        conn.send(_request("/write"))
+        conn.send(get_request("/write"))
         resp = conn.read_next_response()
         assert resp.status == 200
         assert resp.body == b"write-1;write-2;iter-1;iter-2"
         if resp.header("Connection") != "close":
-            conn.send(_request("/hello"))
+            conn.send(get_request("/hello"))
             assert conn.read_next_response().body == b"hello"
 
 
@@ -418,12 +408,12 @@ def test_a_file_wrapper_response_is_sent_and_the_file_closed(gthread_server, tmp
     srv = gthread_server("--threads", "2")
     worker = _worker(srv)
     with RawConnection(srv.address) as conn:
-        conn.send(_request(f"/file?path={path}"))
+        conn.send(get_request(f"/file?path={path}"))
         resp = conn.read_next_response(timeout=15)
         assert resp.status == 200
         assert resp.header("Content-Length") == str(len(data))
         assert hashlib.sha256(resp.body).digest() == hashlib.sha256(data).digest()
-        conn.send(_request("/hello"))  # the connection goes on after the file
+        conn.send(get_request("/hello"))  # the connection goes on after the file
         assert conn.read_next_response().body == b"hello"
         wait_until(
             lambda: str(path) not in _open_files(worker), 10, message="the file to be closed"

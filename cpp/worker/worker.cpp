@@ -402,38 +402,35 @@ void Worker::begin_shutdown() {
   // Connections with a request in progress finish, bounded by the arbiter's graceful_timeout.
   // A kept-alive connection between requests is closed at once.
   const std::int64_t now = util::monotonic_ns();
-  std::vector<Connection*> waiting;
-  {
-    // gthread: connections the app threads own are left to them (they see `stopping`).
-    std::unique_lock<std::mutex> lock;
-    if (app_threads_) lock = std::unique_lock(app_threads_->mutex());
-    for (auto& [raw, owned] : connections_) {
-      if (app_threads_ && raw->with_app()) continue;
-      if (raw->between_requests()) {
-        waiting.push_back(raw);
-      } else if (raw->idle()) {
-        raw->expire_by(now + kShutdownIdleGraceNs);
-      }
+  for (Connection* connection : loop_owned_connections()) {
+    if (connection->between_requests()) {
+      close_connection(connection);
+    } else if (connection->idle()) {
+      connection->expire_by(now + kShutdownIdleGraceNs);
     }
   }
-  for (Connection* connection : waiting)
-    close_connection(connection);
+}
+
+std::vector<Connection*> Worker::loop_owned_connections() {
+  // gthread: a connection an app thread owns is left to it (it sees `stopping`, and a request
+  // runs as long as the app takes, as in gunicorn's gthread worker). The lock keeps threads
+  // from handing connections back while the list is made; those listed stay the loop's, since
+  // only the loop hands connections to threads.
+  std::unique_lock<std::mutex> lock;
+  if (app_threads_) lock = std::unique_lock(app_threads_->mutex());
+  std::vector<Connection*> owned;
+  owned.reserve(connections_.size());
+  for (auto& [raw, unique] : connections_) {
+    if (!app_threads_ || !raw->with_app()) owned.push_back(raw);
+  }
+  return owned;
 }
 
 void Worker::expire_connections() {
   const std::int64_t now = util::monotonic_ns();
-  std::vector<Connection*> expired;
-  {
-    // gthread: a request runs as long as the app takes (as in gunicorn's gthread worker).
-    std::unique_lock<std::mutex> lock;
-    if (app_threads_) lock = std::unique_lock(app_threads_->mutex());
-    for (auto& [raw, owned] : connections_) {
-      if (app_threads_ && raw->with_app()) continue;
-      if (raw->expired(now)) expired.push_back(raw);
-    }
+  for (Connection* connection : loop_owned_connections()) {
+    if (connection->expired(now)) close_connection(connection);
   }
-  for (Connection* connection : expired)
-    close_connection(connection);
 }
 
 }  // namespace monoceros::worker

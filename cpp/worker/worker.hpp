@@ -79,6 +79,7 @@ class Worker {
   int defer_accepting(std::int64_t now);
   void retire_after_max_requests();
   void expire_connections();
+  std::vector<Connection*> loop_owned_connections();
   int tick_ms() const;
 
   WorkerConfig config_;

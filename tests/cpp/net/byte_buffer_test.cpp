@@ -8,33 +8,16 @@
 #include <string>
 
 #include "check.hpp"
-#include "util/unique_fd.hpp"
+#include "net/socket_pair.hpp"
 
 using namespace monoceros;
-
-namespace {
-
-struct SocketPair {
-  util::unique_fd writer;
-  util::unique_fd reader;
-  SocketPair() {
-    int fds[2];
-    ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds);
-    writer.reset(fds[0]);
-    reader.reset(fds[1]);
-  }
-  void send(const std::string& bytes) const {
-    CHECK(::write(writer.get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-  }
-};
-
-}  // namespace
+using testing::SocketPair;
 
 TEST(compact_read_keeps_only_what_arrived) {
   SocketPair pair;
   net::ByteBuffer buffer;
   const std::string request = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-  pair.send(request);
+  CHECK(pair.send(request));
   CHECK(net::read_some_compact(pair.reader.get(), buffer, 16 * 1024) ==
         static_cast<long>(request.size()));
   CHECK(buffer.view() == request);
@@ -47,9 +30,9 @@ TEST(compact_reads_append_and_grow) {
   net::ByteBuffer buffer;
   const std::string first(700, 'a');
   const std::string second(3000, 'b');
-  pair.send(first);
+  CHECK(pair.send(first));
   CHECK(net::read_some_compact(pair.reader.get(), buffer, 16 * 1024) == 700);
-  pair.send(second);
+  CHECK(pair.send(second));
   CHECK(net::read_some_compact(pair.reader.get(), buffer, 16 * 1024) == 3000);
   CHECK(buffer.view() == first + second);
 }
@@ -57,7 +40,7 @@ TEST(compact_reads_append_and_grow) {
 TEST(compact_read_is_bounded_by_max_read) {
   SocketPair pair;
   net::ByteBuffer buffer;
-  pair.send(std::string(100, 'x'));
+  CHECK(pair.send(std::string(100, 'x')));
   CHECK(net::read_some_compact(pair.reader.get(), buffer, 40) == 40);
   CHECK(buffer.size() == 40);
   // More than the scratch area holds is capped, never overflowing it.

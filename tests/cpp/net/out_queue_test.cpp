@@ -11,32 +11,13 @@
 
 #include "check.hpp"
 #include "net/byte_buffer.hpp"
+#include "net/socket_pair.hpp"
 #include "util/unique_fd.hpp"
 
 using namespace monoceros;
+using testing::SocketPair;
 
 namespace {
-
-struct SocketPair {
-  util::unique_fd writer;
-  util::unique_fd reader;
-  SocketPair() {
-    int fds[2];
-    ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds);
-    writer.reset(fds[0]);
-    reader.reset(fds[1]);
-  }
-  std::string read_all() {
-    std::string out;
-    char buffer[65536];
-    for (;;) {
-      const ssize_t got = ::read(reader.get(), buffer, sizeof buffer);
-      if (got <= 0) break;
-      out.append(buffer, static_cast<std::size_t>(got));
-    }
-    return out;
-  }
-};
 
 int released = 0;
 void count_release(void*) noexcept {
