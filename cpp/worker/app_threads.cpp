@@ -12,16 +12,25 @@ namespace monoceros::worker {
 
 void AppThreads::push(Connection* connection) {
   connection->set_with_app(true);
-  bool wake;
+  std::lock_guard lock(mutex_);
+  queue_.push_back(connection);
+  // One sleeping thread per queued request: a thread already running takes the rest when it
+  // is done, without a wake-up. The wake-ups wait for wake_threads(), once the loop's batch
+  // of events is handled: a thread woken at once would take the processor from the loop (on
+  // a busy machine they share one) and find a single request where a batch was coming.
+  if (queue_.size() <= idle_) ++wakes_due_;
+}
+
+void AppThreads::wake_threads() {
+  std::size_t due;
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(connection);
-    // One sleeping thread per queued request: a thread already running takes the rest when
-    // it is done, without a wake-up.
-    wake = queue_.size() <= idle_;
-    if (wake) ++wakeups_;
+    due = wakes_due_;
+    wakes_due_ = 0;
+    wakeups_ += due;
   }
-  if (wake) work_.notify_one();
+  for (; due > 0; --due)
+    work_.notify_one();
 }
 
 void AppThreads::take_closed(std::vector<Connection*>& out) {

@@ -33,6 +33,8 @@ class AppThreads {
   // ---- the loop's side (no GIL)
   // The connection belongs to the app threads from now on.
   void push(Connection* connection);
+  // Wakes the sleeping threads the pushes since the last call need; before the loop waits.
+  void wake_threads();
   // Connections the threads have closed; the loop deletes them.
   void take_closed(std::vector<Connection*>& out);
   // Held while the loop walks its connections, so none is handed back meanwhile.
@@ -67,6 +69,7 @@ class AppThreads {
   std::size_t idle_ = 0;             // threads waiting on work_; guarded by mutex_
   std::uint64_t jobs_taken_ = 0;     // guarded by mutex_
   std::uint64_t wakeups_ = 0;        // guarded by mutex_
+  std::size_t wakes_due_ = 0;        // guarded by mutex_
   bool finished_ = false;            // guarded by mutex_
   std::atomic<bool> wake_on_close_{false};
   std::atomic<bool> fatal_{false};

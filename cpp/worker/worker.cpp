@@ -145,6 +145,7 @@ int Worker::run_loop() {
     }
     int count;
     if (app_threads_) {
+      app_threads_->wake_threads();
       // Signals are looked at when the wake-up pipe says one arrived (handle()).
       count = loop_.wait(ready, wait_ms);
     } else {
