@@ -489,6 +489,24 @@ def pid_alive(pid: int) -> bool:
 CRLF = b"\r\n"
 
 
+def post_after_100_continue(
+    address: tuple[str, int], body: bytes, *headers: tuple[str, str]
+) -> RawResponse:
+    """POST `body` to /echo the way a client that sends `Expect: 100-continue` does: the head,
+    then the body only once the interim 100 arrived (asserted). Returns the final response."""
+    head = build_request(
+        "POST",
+        "/echo",
+        [("Expect", "100-continue"), ("Content-Length", str(len(body))), *headers],
+    )
+    with RawConnection(address) as conn:
+        conn.send(head)
+        interim = conn.read_until(b"\r\n\r\n", timeout=10)
+        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim
+        conn.send(body)
+        return conn.read_response(method="POST")
+
+
 def get_request(path: str, *headers: str, version: str = "HTTP/1.1") -> bytes:
     """A GET for `path` with `Host: a` and the given "Name: value" header lines."""
     lines = [f"GET {path} {version}", "Host: a", *headers]

@@ -27,6 +27,7 @@ from server import (
     parse_response,
     parse_responses,
     pid_alive,
+    post_after_100_continue,
     wait_until,
 )
 
@@ -373,17 +374,7 @@ def test_a_posted_body_is_echoed_and_the_connection_kept(gthread_server):
 def test_expect_100_continue(gthread_server):
     srv = gthread_server("--threads", "2")
     body = b"payload sent only after 100 Continue"
-    head = build_request(
-        "POST",
-        "/echo",
-        [("Expect", "100-continue"), ("Content-Length", str(len(body))), ("Connection", "close")],
-    )
-    with RawConnection(srv.address) as conn:
-        conn.send(head)
-        interim = conn.read_until(b"\r\n\r\n", timeout=10)
-        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim
-        conn.send(body)
-        resp = conn.read_response(method="POST")
+    resp = post_after_100_continue(srv.address, body, ("Connection", "close"))
     assert [r.status for r in resp.interim] == [100]
     assert resp.status == 200
     assert resp.body == body

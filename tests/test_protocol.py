@@ -15,6 +15,7 @@ from server import (
     RawConnection,
     build_request,
     parse_response,
+    post_after_100_continue,
     raw_request,
     wait_until,
 )
@@ -229,17 +230,7 @@ def test_close_called_after_client_disconnect(srv, tmp_path):
 
 def test_expect_100_continue(srv):
     body = b"payload sent only after 100 Continue"
-    head = build_request(
-        "POST",
-        "/echo",
-        [("Expect", "100-continue"), ("Content-Length", str(len(body)))],
-    )
-    with RawConnection(srv.address) as conn:
-        conn.send(head)
-        interim = conn.read_until(b"\r\n\r\n", timeout=10)
-        assert interim.startswith(b"HTTP/1.1 100 Continue\r\n"), interim
-        conn.send(body)
-        resp = conn.read_response(method="POST")
+    resp = post_after_100_continue(srv.address, body)
     assert [r.status for r in resp.interim] == [100]
     assert resp.status == 200
     assert resp.body == body
