@@ -103,12 +103,18 @@ def test_sigkill_mid_request_fails_only_that_request(server_factory):
 
 def test_no_request_fails_across_ttin_ttou_and_max_requests(server_factory):
     srv = server_factory("behaviours:app", "-w", "2", "--max-requests", "40")
+
+    def restarts() -> int:
+        return srv.log_text().count("Autorestarting worker after current request.")
+
     with Load(srv.url("/pid")) as load:
-        load.wait_for_more(50)  # both workers reach max_requests and are replaced
+        # How the kernel spreads one client's connections over the workers is its choice, so
+        # wait for the replacements themselves rather than for a request count.
+        wait_until(lambda: restarts() >= 2, 60, message="two max_requests replacements")
         srv.signal(signal.SIGTTIN)
         wait_until(lambda: len([p for p in srv.booted_worker_pids() if pid_alive(p)]) >= 3, 20)
         load.wait_for_more(20)
         srv.signal(signal.SIGTTOU)
         load.wait_for_more(60)
+    assert load.ok >= 80
     assert load.failures == []
-    assert srv.log_text().count("Autorestarting worker after current request.") >= 2
