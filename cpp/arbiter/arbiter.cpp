@@ -100,7 +100,7 @@ bool Arbiter::start() {
   listeners_ = std::move(*opened);
   bound_ = config_.binds;
   log_listening();
-  log::info("Using worker: " + config_.worker_class);
+  log::info("Using worker: " + config_.worker_class_name);
   if (config_.statsd) {
     std::string error;
     statsd_ = log::StatsdClient::open(*config_.statsd, config_.statsd_prefix,

@@ -106,7 +106,7 @@ arbiter::ArbiterConfig to_arbiter_config(const nb::dict& settings) {
   const long long memory_mib = get<long long>(settings, "max_worker_memory", 0);
   config.max_worker_memory =
       memory_mib > 0 ? static_cast<std::uint64_t>(memory_mib) * 1024 * 1024 : 0;
-  config.worker_class = get<std::string>(settings, "worker_class", "sync");
+  config.worker_class_name = get<std::string>(settings, "worker_class_name", "sync");
   config.version = get<std::string>(settings, "version", "");
   return config;
 }

@@ -1976,6 +1976,7 @@ class Config:
             "backlog": v["backlog"],
             "workers": v["workers"],
             "worker_class": _core_worker_class(self.worker_class),
+            "worker_class_name": self.worker_class_str,
             "threads": v["threads"],
             "max_worker_memory": v["max_worker_memory"],
             "timeout": v["timeout"],
