@@ -55,7 +55,9 @@ class Server:
     missing: Callable[[Path], str | None] = lambda bin: None  # reason it cannot run, or None
 
 
-def _gunicorn_style(exe: str, worker_class: str) -> Callable[[Launch], list[str]]:
+def _gunicorn_style(exe: str | Path, worker_class: str) -> Callable[[Launch], list[str]]:
+    """`exe` is a name in the bench venv's bin/, or an absolute path."""
+
     def command(ln: Launch) -> list[str]:
         return [
             str(ln.bin / exe),
@@ -182,6 +184,23 @@ def _monoceros_servers() -> list[Server]:
             quick=True,
         )
         for wc in MONOCEROS_WORKER_CLASSES
+    ]
+
+
+def baseline_servers(exe: Path, measured: list[Server]) -> list[Server]:
+    """Another monoceros build (`bench/run --baseline EXE`), one server per worker class
+    measured, so that a change is judged against the build before it in the same rounds."""
+    found = exe.is_file()
+    return [
+        Server(
+            name=f"baseline-{srv.name.removeprefix('monoceros-')}",
+            command=_gunicorn_style(exe, srv.name.removeprefix("monoceros-")),
+            settings=f"{srv.settings} (baseline: {exe})",
+            package="monoceros",
+            missing=lambda bin: None if found else f"{exe} does not exist",
+        )
+        for srv in measured
+        if srv.monoceros
     ]
 
 

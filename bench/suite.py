@@ -60,6 +60,13 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="forget the install stamps (retry peers that failed to build)",
     )
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="EXE",
+        help="another monoceros executable (say, a build of the commit before a change), run "
+        "as baseline-<worker class> beside each monoceros server measured",
+    )
     ap.add_argument("--note", default="", help="a paragraph for the top of the report")
     ap.add_argument(
         "--output",
@@ -185,7 +192,10 @@ def main() -> int:
     if args.quick:
         scenarios = [s for s in scenarios if s.quick] if not args.scenarios else scenarios
         servers = [s for s in servers if s.quick] if not args.servers else servers
-    full = not (args.quick or args.scenarios or args.servers or args.runs or args.duration)
+    if args.baseline:
+        servers += server_table.baseline_servers(args.baseline.resolve(), servers)
+    partial = args.quick or args.scenarios or args.servers or args.runs or args.duration
+    full = not (partial or args.baseline)
     raise_fd_limit()
 
     skipped: dict[str, str] = {}
