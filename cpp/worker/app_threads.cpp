@@ -65,29 +65,29 @@ void AppThreads::serve() {
 }
 
 Connection* AppThreads::next() {
-  {
-    // Under load the next request is already queued: take it with the GIL still held.
-    std::lock_guard lock(mutex_);
-    if (!queue_.empty()) {
-      Connection* connection = queue_.front();
-      queue_.pop_front();
-      ++jobs_taken_;
-      return connection;
+  for (;;) {
+    {
+      // Under load the next request is already queued: take it with the GIL still held.
+      std::lock_guard lock(mutex_);
+      if (!queue_.empty()) {
+        Connection* connection = queue_.front();
+        queue_.pop_front();
+        ++jobs_taken_;
+        return connection;
+      }
+      if (finished_) return nullptr;
     }
-    if (finished_) return nullptr;
+    // Sleep without the GIL. A woken thread takes its request only once it holds the GIL
+    // again (at the next turn): a request taken before would wait, up to the interpreter's
+    // switch interval, for a GIL the running thread keeps while it drains the queue, when
+    // that thread could have run it at once. The GIL is let go before the lock is taken (the
+    // loop takes the lock without the GIL) and taken back after the lock is let go.
+    wsgi::GilReleased released;
+    std::unique_lock lock(mutex_);
+    ++idle_;
+    work_.wait(lock, [this] { return !queue_.empty() || finished_; });
+    --idle_;
   }
-  // The GIL is let go before the lock is taken (the loop takes the lock without the GIL, so
-  // holding the GIL while waiting for the lock could only delay other threads).
-  wsgi::GilReleased released;
-  std::unique_lock lock(mutex_);
-  ++idle_;
-  work_.wait(lock, [this] { return !queue_.empty() || finished_; });
-  --idle_;
-  if (queue_.empty()) return nullptr;
-  Connection* connection = queue_.front();
-  queue_.pop_front();
-  ++jobs_taken_;
-  return connection;
 }
 
 void AppThreads::settle(Connection* connection, Step step) {
