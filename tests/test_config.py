@@ -1057,6 +1057,7 @@ def test_gthread_names_are_accepted_with_any_thread_count(value, threads, cwd):
     cfg = load(["-k", value, "--threads", threads, "app"], cwd=cwd)
     assert cfg.worker_class == value
     assert cfg.to_core()["worker_class"] == "gthread"
+    assert cfg.to_core()["worker_class_name"] == value  # the startup line echoes it
     assert cfg.to_core()["threads"] == int(threads)
 
 
@@ -1285,6 +1286,7 @@ def test_to_core_defaults(cwd):
         "uid": os.geteuid(),
         "gid": os.getegid(),
         "worker_class": "sync",
+        "worker_class_name": "sync",
         "max_worker_memory": 0,
         "statsd": None,
         "statsd_prefix": "",
