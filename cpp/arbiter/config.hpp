@@ -38,9 +38,9 @@ struct ArbiterConfig {
   // SO_REUSEPORT: the master only reserves each TCP address; every worker listens on a socket
   // of its own bound to it, and the kernel spreads connections across them.
   bool reuse_port = false;
-  std::uint64_t max_worker_memory = 0;  // bytes of resident memory; 0: no memory recycling
+  std::uint64_t max_worker_memory = 0;     // bytes of resident memory; 0: no memory recycling
   std::string worker_class_name = "sync";  // as the user gave it, for the startup line
-  std::string version;  // printed in "Starting monoceros <version>"
+  std::string version;                     // printed in "Starting monoceros <version>"
 };
 
 }  // namespace monoceros::arbiter
