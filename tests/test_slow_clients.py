@@ -248,6 +248,73 @@ def test_a_stalled_reader_of_a_stream_delays_nobody_and_holds_little_memory(
         stalled.close()
 
 
+def _read_chunked_body(sock: socket.socket, digest, already: bytes) -> None:
+    """Read a chunked body to its last chunk into `digest` (its framing checked on the way)."""
+    buffer = bytearray(already)
+
+    def fill(count: int) -> None:
+        while len(buffer) < count:
+            got = sock.recv(256 * 1024)
+            assert got, f"closed inside a chunked body: {bytes(buffer[:100])!r}"
+            buffer.extend(got)
+
+    while True:
+        while b"\r\n" not in buffer:
+            fill(len(buffer) + 1)
+        line_end = buffer.index(b"\r\n")
+        size = int(bytes(buffer[:line_end]), 16)
+        del buffer[: line_end + 2]
+        fill(size + 2)
+        assert buffer[size : size + 2] == b"\r\n", bytes(buffer[size : size + 10])
+        if size == 0:
+            return
+        digest.update(buffer[:size])
+        del buffer[: size + 2]
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_write_calls_to_a_stalled_reader_return_and_hold_little_memory(
+    server_factory, worker_class, framing, monkeypatch
+):
+    # PEP 3333 lets write() block until the client has the bytes, but then the worker's other
+    # clients (sync, event) or the thread (gthread) would wait too. Past the queue's high-water
+    # mark the bytes go to a spool file, sent from there as the client reads.
+    from server import APPS_DIR
+
+    monkeypatch.syspath_prepend(str(APPS_DIR))
+    srv = server_factory("stream_app:app", "-k", worker_class, "-w", "1")
+    assert _get(srv.address, "/") == b"hello"
+    baseline = _worker_rss(srv)
+    stalled = _connect(srv.address, receive_buffer=64 * 1024)
+    try:
+        path = "/write?chunked" if framing == "chunked" else "/write"
+        stalled.sendall(build_request("GET", path, [("Connection", "close")]))
+        head, already = _read_head(stalled)
+        # All 800 write() calls return while the client reads nothing more.
+        peak = baseline
+        deadline = time.monotonic() + 3 * ANSWER_TIMEOUT
+        while "write: finished" not in srv.log_text():
+            assert time.monotonic() < deadline, "write() waited for the stalled client"
+            peak = max(peak, _worker_rss(srv))
+            time.sleep(0.02)
+        for _ in range(20):
+            assert _get(srv.address, "/") == b"hello"
+            peak = max(peak, _worker_rss(srv))
+        assert _still_open(stalled)
+        assert peak - baseline < RSS_GROWTH_LIMIT, f"RSS grew {(peak - baseline) / MiB:.1f} MiB"
+        # Resumed, it gets every byte, in order.
+        digest = hashlib.sha256()
+        if framing == "chunked":
+            assert b"\r\ntransfer-encoding: chunked" in head.lower(), head
+            _read_chunked_body(stalled, digest, already)
+        else:
+            assert _content_length(head) == STREAM_LENGTH
+            _read_body(stalled, STREAM_LENGTH, digest, already)
+        assert digest.hexdigest() == _expected_stream_digest()
+    finally:
+        stalled.close()
+
+
 # ------------------------------------------------------- 3. clients that send nothing (more)
 
 SILENCES = {

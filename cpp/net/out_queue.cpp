@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <string_view>
+
+#include "util/temp_file.hpp"
 
 namespace monoceros::net {
 namespace {
@@ -20,6 +23,7 @@ void OutQueue::push_owned(std::string bytes) {
   segment.size = bytes.size();
   segment.owned = std::move(bytes);
   queued_bytes_ += segment.size;
+  memory_bytes_ += segment.size;
   segments_.push_back(std::move(segment));
 }
 
@@ -34,6 +38,7 @@ void OutQueue::push_borrowed(std::string_view data, void* owner, ReleaseFn relea
   segment.owner = owner;
   segment.release = release;
   queued_bytes_ += segment.size;
+  memory_bytes_ += segment.size;
   segments_.push_back(std::move(segment));
 }
 
@@ -49,9 +54,53 @@ void OutQueue::push_file(int fd, std::uint64_t offset, std::uint64_t length, voi
   segments_.push_back(std::move(segment));
 }
 
+bool OutQueue::spill(int fd, std::uint64_t& file_end, void* owner, RetainFn retain,
+                     ReleaseFn release) {
+  if (memory_bytes_ == 0) return true;
+  // Everything is written before the queue changes, so a failure leaves it as it was.
+  std::uint64_t end = file_end;
+  for (const Segment& segment : segments_) {
+    if (segment.file_fd >= 0) continue;
+    const std::string_view rest(segment.bytes() + segment.sent, segment.size - segment.sent);
+    if (!util::write_all_at(fd, rest, end)) return false;
+    end += rest.size();
+  }
+  std::deque<Segment> spilled;
+  std::uint64_t range_start = file_end;
+  std::uint64_t range_length = 0;
+  const auto end_range = [&] {
+    if (range_length == 0) return;
+    Segment range;
+    range.file_fd = fd;
+    range.file_offset = range_start;
+    range.size = range_length;
+    retain(owner);
+    range.owner = owner;
+    range.release = release;
+    spilled.push_back(std::move(range));
+    range_start += range_length;
+    range_length = 0;
+  };
+  for (Segment& segment : segments_) {
+    if (segment.file_fd >= 0) {
+      end_range();
+      spilled.push_back(std::move(segment));
+      continue;
+    }
+    range_length += segment.size - segment.sent;
+    if (segment.release) segment.release(segment.owner);
+  }
+  end_range();
+  segments_.swap(spilled);
+  memory_bytes_ = 0;
+  file_end = end;
+  return true;
+}
+
 void OutQueue::pop_front() noexcept {
   Segment& front = segments_.front();
   queued_bytes_ -= front.size - front.sent;
+  if (front.file_fd < 0) memory_bytes_ -= front.size - front.sent;
   if (front.release) front.release(front.owner);
   segments_.pop_front();
 }
@@ -85,6 +134,7 @@ OutQueue::Flush OutQueue::flush_file(int socket_fd, Segment& segment) {
 void OutQueue::advance(Segment& segment, std::uint64_t count) noexcept {
   segment.sent += count;
   queued_bytes_ -= count;
+  if (segment.file_fd < 0) memory_bytes_ -= count;
   written_bytes_ += count;
 }
 

@@ -13,6 +13,7 @@ namespace monoceros::net {
 // reference on the object that owns the bytes). The caller guarantees whatever lock the
 // owner needs is held whenever the queue is flushed or cleared.
 using ReleaseFn = void (*)(void* owner) noexcept;
+using RetainFn = void (*)(void* owner) noexcept;
 
 class OutQueue {
  public:
@@ -34,7 +35,16 @@ class OutQueue {
   // (failed; error() says which). Never blocks.
   Flush flush(int socket_fd);
 
+  // Moves every byte queued in memory to the end of file `fd` (from `file_end`, which is
+  // advanced), each run of in-memory segments becoming one range of that file, in order, owned
+  // through retain(owner)/release(owner). A queue for a client that reads slowly then holds
+  // no memory however much is put in it. False (errno set, the queue unchanged) if the file
+  // cannot take the bytes.
+  bool spill(int fd, std::uint64_t& file_end, void* owner, RetainFn retain, ReleaseFn release);
+
   std::uint64_t queued_bytes() const noexcept { return queued_bytes_; }
+  // The part of queued_bytes() held in memory (not file ranges).
+  std::uint64_t memory_bytes() const noexcept { return memory_bytes_; }
   std::uint64_t written_bytes() const noexcept { return written_bytes_; }
   bool empty() const noexcept { return segments_.empty(); }
   int error() const noexcept { return error_; }
@@ -63,6 +73,7 @@ class OutQueue {
 
   std::deque<Segment> segments_;
   std::uint64_t queued_bytes_ = 0;
+  std::uint64_t memory_bytes_ = 0;
   std::uint64_t written_bytes_ = 0;
   int error_ = 0;
 };

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <vector>
 
 namespace monoceros::util {
@@ -38,6 +39,25 @@ unique_fd open_unlinked_temp_file(const std::string& directory, int& error) {
   }
   ::unlink(name.data());
   return named;
+}
+
+std::string temp_directory(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
+bool write_all_at(int fd, std::string_view data, std::uint64_t offset) {
+  while (!data.empty()) {
+    const ssize_t written = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(written));
+    offset += static_cast<std::uint64_t>(written);
+  }
+  return true;
 }
 
 }  // namespace monoceros::util

@@ -12,6 +12,7 @@
 #include "http/parser.hpp"
 #include "log/error_log.hpp"
 #include "util/clock.hpp"
+#include "util/temp_file.hpp"
 #include "worker/access_record.hpp"
 #include "wsgi/deferred_release.hpp"
 #include "wsgi/gil.hpp"
@@ -27,6 +28,9 @@ constexpr int kReadsPerWakeup = 8;
 // so our close does not turn into a reset that destroys the response in flight (RFC 9112 §9.6).
 constexpr std::int64_t kLingerNs = 2'000'000'000;
 constexpr std::uint64_t kLingerMaxBytes = 1 << 20;
+// The most a response's write() calls put on disk for a slow client (nginx's default for its
+// proxy temporary files): past it, write() waits for the client.
+constexpr std::uint64_t kMaxSpoolBytes = std::uint64_t{1} << 30;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 void release_python_object(void* owner) noexcept {
@@ -122,6 +126,7 @@ void Connection::abort() noexcept {
 }
 
 void Connection::end_exchange() noexcept {
+  drop_spool();
   if (response_) {
     response_->complete();
     if (environ_ && context_.config.post_request) run_post_request();
@@ -717,7 +722,36 @@ bool Connection::congested() const {
   return out_.queued_bytes() > context_.config.output_high_water;
 }
 
-bool Connection::drain() {
+bool Connection::make_room() {
+  // What sits in memory beyond the mark goes to a spool file, sent from there as the client
+  // reads: neither the worker's loop (sync, event) nor a thread (gthread) waits for a slow
+  // reader of a write() response, and memory stays bounded.
+  if (out_.memory_bytes() <= context_.config.output_high_water) return true;
+  if (spill_to_spool()) return true;
+  return wait_for_room();
+}
+
+bool Connection::spill_to_spool() noexcept {
+  // sendfile(2) sends the spool: --no-sendfile (a filesystem where it misbehaves) waits instead.
+  if (!context_.config.response.sendfile) return false;
+  if (!spool_) {
+    int error = 0;
+    spool_ = net::SpoolFile::create(util::temp_directory(context_.config.tmp_upload_dir), error);
+    if (!spool_) return false;
+  }
+  // Like a proxy's temporary files, a spool has a ceiling; past it, write() waits.
+  if (spool_->end() + out_.memory_bytes() > kMaxSpoolBytes) return false;
+  return out_.spill(spool_->fd(), spool_->end(), spool_, &net::SpoolFile::retain,
+                    &net::SpoolFile::release);
+}
+
+void Connection::drop_spool() noexcept {
+  // The queued ranges keep the file open until they are sent.
+  if (spool_) net::SpoolFile::release(spool_);
+  spool_ = nullptr;
+}
+
+bool Connection::wait_for_room() {
   const std::int64_t limit = timeout_ns(context_.config);
   const std::int64_t give_up = limit ? util::monotonic_ns() + limit : 0;
   while (congested()) {

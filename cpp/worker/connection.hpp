@@ -16,6 +16,7 @@
 #include "net/byte_buffer.hpp"
 #include "net/out_queue.hpp"
 #include "net/socket_address.hpp"
+#include "net/spool_file.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/context.hpp"
 #include "wsgi/py_ref.hpp"
@@ -82,7 +83,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   void queue_file(PyObject* owner, int fd, std::uint64_t offset, std::uint64_t length) override;
   bool flush() override;
   bool congested() const override;
-  bool drain() override;
+  bool make_room() override;
 
  private:
   enum class Phase : std::uint8_t {
@@ -120,6 +121,9 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   void end_exchange() noexcept;
   void run_post_request() noexcept;
   bool socket_closed_by_app() noexcept;
+  bool spill_to_spool() noexcept;
+  bool wait_for_room();
+  void drop_spool() noexcept;
   void release_client_socket() noexcept;
   void set_interest(std::uint32_t events);
   void touch() noexcept;
@@ -159,6 +163,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   bool last_before_retiring_ = false;  // this request reaches max_requests (or is past it)
 
   net::OutQueue out_;
+  net::SpoolFile* spool_ = nullptr;  // this response's write() overflow; one reference
   std::optional<wsgi::Response> response_;
   bool response_produced_ = false;  // the Response has nothing more to produce
   wsgi::PyRef environ_;

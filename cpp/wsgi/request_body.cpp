@@ -9,44 +9,15 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "util/temp_file.hpp"
+
 namespace monoceros::wsgi {
-namespace {
-
-// Writes all of `data` (pwrite at `offset`), retrying short writes and EINTR.
-bool write_all(int fd, std::string_view data, std::uint64_t offset) {
-  while (!data.empty()) {
-    const ssize_t written = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(written));
-    offset += static_cast<std::uint64_t>(written);
-  }
-  return true;
-}
-
-int open_spool_file(const std::string& directory) {
-  // O_TMPFILE: never visible in the directory, removed by the kernel when closed.
-  int fd = ::open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return fd;
-  std::string pattern = directory + "/monoceros-body-XXXXXX";
-  fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-  if (fd >= 0) ::unlink(pattern.c_str());
-  return fd;
-}
-
-}  // namespace
 
 bool RequestBody::spill() {
-  std::string directory = spool_dir_;
-  if (directory.empty()) {
-    const char* tmpdir = std::getenv("TMPDIR");
-    directory = tmpdir && *tmpdir ? tmpdir : "/tmp";
-  }
-  file_.reset(open_spool_file(directory));
+  int error = 0;
+  file_ = util::open_unlinked_temp_file(util::temp_directory(spool_dir_), error);
   if (!file_) return false;
-  if (!write_all(file_.get(), memory_, 0)) return false;
+  if (!util::write_all_at(file_.get(), memory_, 0)) return false;
   std::string().swap(memory_);
   return true;
 }
@@ -55,7 +26,7 @@ bool RequestBody::append(std::string_view data) {
   if (data.empty()) return true;
   if (!file_ && memory_.size() + data.size() > memory_limit_ && !spill()) return false;
   if (file_) {
-    if (!write_all(file_.get(), data, size_)) return false;
+    if (!util::write_all_at(file_.get(), data, size_)) return false;
   } else {
     memory_.append(data);
   }

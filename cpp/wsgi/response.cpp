@@ -360,7 +360,7 @@ PyObject* Response::on_write(PyObject* data) {
   if (!require_started()) return nullptr;
   if (!headers_sent_) send_head();
   write_body(data, {PyBytes_AS_STRING(data), static_cast<std::size_t>(PyBytes_GET_SIZE(data))});
-  if (!flush_output() || (output_.congested() && !output_.drain())) {
+  if (!flush_output() || (output_.congested() && !output_.make_room())) {
     must_close_ = true;
     errno = EPIPE;
     return PyErr_SetFromErrno(PyExc_OSError);

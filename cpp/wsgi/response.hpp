@@ -28,9 +28,10 @@ class ResponseOutput {
   virtual bool flush() = 0;
   // True while so much is queued that the app's iterator should wait for the client.
   virtual bool congested() const = 0;
-  // Blocks (GIL released) until not congested; false if the client is gone or too slow.
-  // Only the write() callable uses it: PEP 3333 lets write() block, an iterator never does.
-  virtual bool drain() = 0;
+  // Called by the write() callable while congested: it must not keep more than the high-water
+  // mark in memory, and should not wait for the client (PEP 3333 lets it, but the worker's
+  // other clients would wait too). False if the client is gone or too slow.
+  virtual bool make_room() = 0;
 };
 
 // Fixed for the life of a worker.

@@ -976,8 +976,8 @@ SETTINGS: tuple[Setting, ...] = (
         MECHANICS,
         (),
         None,
-        "Directory for the temporary files that hold large request bodies (default: $TMPDIR "
-        "or /tmp).",
+        "Directory for the temporary files that hold large request bodies, and what write() "
+        "calls queue for a client that reads slowly (default: $TMPDIR or /tmp).",
         metavar="DIR",
         supported=True,
     ),

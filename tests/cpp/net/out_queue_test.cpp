@@ -104,6 +104,79 @@ TEST(a_closed_peer_fails_without_sigpipe) {
   CHECK(queue.flush(pair.writer.get()) == net::OutQueue::Flush::failed);
 }
 
+namespace {
+
+int retained = 0;
+void count_retain(void*) noexcept {
+  ++retained;
+}
+
+}  // namespace
+
+TEST(spill_moves_memory_to_the_file_and_keeps_the_order) {
+  SocketPair pair;
+  std::FILE* spool = std::tmpfile();
+  std::FILE* user_file = std::tmpfile();
+  std::fputs("0123456789", user_file);
+  std::fflush(user_file);
+  net::OutQueue queue;
+  released = retained = 0;
+  queue.push_owned("a|");
+  queue.push_borrowed("b|", nullptr, &count_release);
+  queue.push_file(::fileno(user_file), 2, 3, nullptr, nullptr);  // a file range stays as it is
+  queue.push_owned("|c");
+  CHECK_EQ(queue.memory_bytes(), std::uint64_t{6});
+  std::uint64_t end = 5;  // the spool already holds 5 bytes of an earlier spill
+  CHECK(queue.spill(::fileno(spool), end, nullptr, &count_retain, &count_release));
+  CHECK_EQ(end, std::uint64_t{11});
+  CHECK_EQ(queue.memory_bytes(), std::uint64_t{0});
+  CHECK_EQ(queue.queued_bytes(), std::uint64_t{9});
+  CHECK_EQ(released, 1);   // the borrowed bytes are copied out: their owner is let go
+  CHECK_EQ(retained, 2);   // two runs of memory became two ranges of the spool
+  queue.push_owned("|d");  // the queue goes on in memory after a spill
+  CHECK(queue.flush(pair.writer.get()) == net::OutQueue::Flush::done);
+  CHECK_EQ(pair.read_all(), std::string("a|b|234|c|d"));
+  CHECK_EQ(released, 3);  // and each range is released once sent
+  std::fclose(user_file);
+  std::fclose(spool);
+}
+
+TEST(spill_takes_the_unsent_rest_of_a_partly_written_segment) {
+  SocketPair pair;
+  std::FILE* spool = std::tmpfile();
+  net::OutQueue queue;
+  std::string big(4 << 20, 'x');
+  big.back() = 'y';
+  queue.push_owned(big);
+  CHECK(queue.flush(pair.writer.get()) == net::OutQueue::Flush::blocked);
+  const std::uint64_t unsent = queue.queued_bytes();
+  std::uint64_t end = 0;
+  CHECK(queue.spill(::fileno(spool), end, nullptr, &count_retain, nullptr));
+  CHECK_EQ(end, unsent);
+  CHECK_EQ(queue.memory_bytes(), std::uint64_t{0});
+  std::string received;
+  for (int rounds = 0; rounds < 10000 && received.size() < big.size(); ++rounds) {
+    received += pair.read_all();
+    queue.flush(pair.writer.get());
+  }
+  CHECK(received == big);
+  std::fclose(spool);
+}
+
+TEST(a_failed_spill_leaves_the_queue_as_it_was) {
+  SocketPair pair;
+  net::OutQueue queue;
+  released = retained = 0;
+  queue.push_borrowed("kept", nullptr, &count_release);
+  std::uint64_t end = 0;
+  CHECK(!queue.spill(-1, end, nullptr, &count_retain, &count_release));  // EBADF
+  CHECK_EQ(end, std::uint64_t{0});
+  CHECK_EQ(queue.memory_bytes(), std::uint64_t{4});
+  CHECK_EQ(released + retained, 0);
+  CHECK(queue.flush(pair.writer.get()) == net::OutQueue::Flush::done);
+  CHECK_EQ(pair.read_all(), std::string("kept"));
+}
+
 TEST(byte_buffer_keeps_unread_bytes_across_growth) {
   net::ByteBuffer buffer;
   auto space = buffer.prepare(4);
