@@ -24,6 +24,11 @@ void count_release(void*) noexcept {
   ++released;
 }
 
+int retained = 0;
+void count_retain(void*) noexcept {
+  ++retained;
+}
+
 }  // namespace
 
 TEST(segments_arrive_in_order) {
@@ -103,15 +108,6 @@ TEST(a_closed_peer_fails_without_sigpipe) {
   queue.push_owned("hello");
   CHECK(queue.flush(pair.writer.get()) == net::OutQueue::Flush::failed);
 }
-
-namespace {
-
-int retained = 0;
-void count_retain(void*) noexcept {
-  ++retained;
-}
-
-}  // namespace
 
 TEST(spill_moves_memory_to_the_file_and_keeps_the_order) {
   SocketPair pair;
