@@ -18,7 +18,9 @@ void AppThreads::push(Connection* connection) {
   // is done, without a wake-up. The wake-ups wait for wake_threads(), once the loop's batch
   // of events is handled: a thread woken at once would take the processor from the loop (on
   // a busy machine they share one) and find a single request where a batch was coming.
-  if (queue_.size() <= idle_) ++wakes_due_;
+  // A thread woken earlier that has not taken its request yet (it waits for the GIL) counts
+  // as sleeping: that request is still in the queue.
+  if (idle_ > 0 && queue_.size() <= idle_ + waking_) ++wakes_due_;
 }
 
 void AppThreads::wake_threads() {
@@ -65,10 +67,13 @@ void AppThreads::serve() {
 }
 
 Connection* AppThreads::next() {
+  bool woken = false;
   for (;;) {
     {
       // Under load the next request is already queued: take it with the GIL still held.
       std::lock_guard lock(mutex_);
+      if (woken) --waking_;
+      woken = false;
       if (!queue_.empty()) {
         Connection* connection = queue_.front();
         queue_.pop_front();
@@ -87,6 +92,8 @@ Connection* AppThreads::next() {
     ++idle_;
     work_.wait(lock, [this] { return !queue_.empty() || finished_; });
     --idle_;
+    ++waking_;
+    woken = true;
   }
 }
 

@@ -67,6 +67,7 @@ class AppThreads {
   std::deque<Connection*> queue_;    // guarded by mutex_
   std::vector<Connection*> closed_;  // guarded by mutex_
   std::size_t idle_ = 0;             // threads waiting on work_; guarded by mutex_
+  std::size_t waking_ = 0;           // woken, not yet back with the GIL; guarded by mutex_
   std::uint64_t jobs_taken_ = 0;     // guarded by mutex_
   std::uint64_t wakeups_ = 0;        // guarded by mutex_
   std::size_t wakes_due_ = 0;        // guarded by mutex_
