@@ -32,6 +32,7 @@ ANSWER_TIMEOUT = 10.0  # generous: the bound on "answered promptly", not a laten
 # get through 200 silent connections when it paused accepting for 50 ms after each.
 NORMAL_ANSWER_BOUND = 5.0
 MiB = 1024 * 1024
+SANITIZED = bool(os.environ.get("MONOCEROS_SANITIZED"))  # scripts/e2e-sanitized
 
 
 @pytest.fixture(params=["sync", "event", "gthread"])
@@ -301,7 +302,11 @@ def test_write_calls_to_a_stalled_reader_return_and_hold_little_memory(
             assert _get(srv.address, "/") == b"hello"
             peak = max(peak, _worker_rss(srv))
         assert _still_open(stalled)
-        assert peak - baseline < RSS_GROWTH_LIMIT, f"RSS grew {(peak - baseline) / MiB:.1f} MiB"
+        # ASan keeps freed memory in quarantine: the app's 800 chunks, freed once spooled,
+        # show up in the sanitized worker's RSS, so only an ordinary build can judge it.
+        if not SANITIZED:
+            grew = peak - baseline
+            assert grew < RSS_GROWTH_LIMIT, f"RSS grew {grew / MiB:.1f} MiB"
         # Resumed, it gets every byte, in order.
         digest = hashlib.sha256()
         if framing == "chunked":
@@ -407,7 +412,7 @@ def test_a_file_wrapper_to_a_slow_reader_delays_nobody(server_factory, worker_cl
 
 
 @pytest.mark.skipif(
-    bool(os.environ.get("MONOCEROS_SANITIZED")),
+    SANITIZED,
     reason="under ASan/UBSan the sanitizer runtime itself needs descriptors (its checks open "
     "files), so a worker starved of them reports a false error instead",
 )
