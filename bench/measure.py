@@ -329,17 +329,40 @@ class IdleHolder:
         return done or self.ready
 
 
-def wait_quiet(servers: list[ServerProcess], limit: float = 2.0) -> None:
-    """Wait until the servers stop burning CPU (backlogs from the last run drained)."""
+def wait_quiet(servers: list[ServerProcess], limit: float = 2.0, backlog_limit: float = 10.0):
+    """Wait until the servers stop burning CPU and have answered what the last run left queued.
+
+    CPU alone misses a backlog of requests that wait (the sleep-10ms scenario): a server still
+    working through the requests of the wrk that just stopped would start its next run behind
+    them. Those connections are in CLOSE_WAIT on the server's port until it answers them.
+    """
     pids = [pid for sp in servers for pid in sp.all_pids()]
-    deadline = time.monotonic() + limit
+    ports = {sp.launch.port for sp in servers}
+    began = time.monotonic()
     before = sum(cpu_ticks(p) for p in pids)
-    while time.monotonic() < deadline:
+    while True:
         time.sleep(0.1)
         now = sum(cpu_ticks(p) for p in pids)
-        if now - before <= 1:
-            return
+        cpu_quiet = now - before <= 1
         before = now
+        waited = time.monotonic() - began
+        if waited >= backlog_limit:
+            return
+        if close_wait_count(ports) == 0 and (cpu_quiet or waited >= limit):
+            return
+
+
+def close_wait_count(ports: set[int]) -> int:
+    """Server-side connections on `ports` whose client has gone but that are still open."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            next(f, None)
+            for line in f:
+                fields = line.split()
+                if fields[3] == "08" and int(fields[1].rsplit(":", 1)[1], 16) in ports:
+                    count += 1
+    return count
 
 
 @dataclass
