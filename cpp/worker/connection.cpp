@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -752,18 +753,30 @@ void Connection::drop_spool() noexcept {
 }
 
 bool Connection::wait_for_room() {
+  // Blocks (GIL released) while the client reads what is queued ahead, up to the spool's
+  // ceiling; gives up once it has read nothing for `timeout`, like the loop would. The wait
+  // is bounded, so it beats the heartbeat: the arbiter must not kill a worker for it.
   const std::int64_t limit = timeout_ns(context_.config);
-  const std::int64_t give_up = limit ? util::monotonic_ns() + limit : 0;
-  while (congested()) {
+  const int poll_ms =
+      limit ? static_cast<int>(std::min<std::int64_t>(limit / 4'000'000, 1000)) + 1 : 1000;
+  std::int64_t give_up = limit ? util::monotonic_ns() + limit : 0;
+  while (out_.memory_bytes() > context_.config.output_high_water) {
     int ready;
     {
       wsgi::GilReleased released;
       pollfd waiting{fd_.get(), POLLOUT, 0};
-      ready = ::poll(&waiting, 1, 1000);
+      ready = ::poll(&waiting, 1, poll_ms);
     }
     if (ready < 0 && errno != EINTR) return false;
+    const std::uint64_t written = out_.written_bytes();
     if (out_.flush(fd_.get()) == net::OutQueue::Flush::failed) return false;
-    if (give_up && util::monotonic_ns() > give_up) return false;
+    const std::int64_t now = util::monotonic_ns();
+    if (context_.heartbeat) context_.heartbeat->store(now, std::memory_order_relaxed);
+    if (out_.written_bytes() != written) {
+      if (limit) give_up = now + limit;
+    } else if (give_up && now > give_up) {
+      return false;
+    }
   }
   return true;
 }

@@ -43,6 +43,9 @@ struct WorkerContext {
   http::HttpDate date;  // app threads only (the GIL serialises them)
   std::atomic<std::uint64_t> requests = 0;
   std::atomic<bool> stopping = false;  // a graceful stop began: no connection is kept alive
+  // The worker's heartbeat (monotonic ns), beaten by the loop, and by a write() call while it
+  // waits (a bounded wait, not a stuck worker). Null when the worker has none.
+  std::atomic<std::int64_t>* heartbeat = nullptr;
 };
 
 }  // namespace monoceros::worker

@@ -48,6 +48,7 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
   if (auto bad = proxy_senders_.assign(config_.proxy_allow_ips)) {
     throw std::runtime_error("invalid proxy_allow_ips entry: " + *bad);
   }
+  if (heartbeat_) context_.heartbeat = &*heartbeat_;
   if (config_.access_log) context_.access_log.emplace(config_.access_log_format);
   if (config_.statsd) {
     std::string error;
