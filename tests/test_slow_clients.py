@@ -376,26 +376,38 @@ def test_a_reader_that_never_resumes_is_closed_after_the_timeout(server_factory,
         stalled.close()
 
 
-def test_without_sendfile_write_waits_for_a_reader_that_keeps_reading(server_factory):
-    # --no-sendfile: no spool (it is sent with sendfile), so write() waits for the client as
-    # PEP 3333 allows; a client slower than `timeout` in all, but never idle that long, gets
-    # the whole response.
+def _write_response_without_sendfile(server_factory):
+    """A server with --no-sendfile (so no spool: it is sent with sendfile) and a 1 s timeout,
+    and a client with a small window that asked for /write and read the head."""
     srv = server_factory(
         "stream_app:app", "-k", "event", "-w", "1", "--no-sendfile", "--timeout", "1"
     )
-    slow = _connect(srv.address, receive_buffer=64 * 1024)
+    sock = _connect(srv.address, receive_buffer=64 * 1024)
+    sock.sendall(build_request("GET", "/write", [("Connection", "close")]))
+    head, already = _read_head(sock)
+    assert _content_length(head) == STREAM_LENGTH
+    return srv, sock, already
+
+
+def test_without_sendfile_write_waits_for_a_reader_that_keeps_reading(server_factory, monkeypatch):
+    # write() then waits for the client, as PEP 3333 allows; a client slower than `timeout`
+    # in all, but never idle that long, gets the whole response.
+    from server import APPS_DIR
+
+    monkeypatch.syspath_prepend(str(APPS_DIR))
+    srv, slow, already = _write_response_without_sendfile(server_factory)
     try:
-        slow.sendall(build_request("GET", "/write", [("Connection", "close")]))
-        head, already = _read_head(slow)
-        assert _content_length(head) == STREAM_LENGTH
+        digest = hashlib.sha256(already)
         received = len(already)
         started = time.monotonic()
         while time.monotonic() - started < 2.5:  # 2.5 timeouts of steady, slow reading
             got = slow.recv(64 * 1024)
             assert got, f"closed after {received} bytes"
+            digest.update(got)
             received += len(got)
             time.sleep(0.01)
-        _read_body(slow, STREAM_LENGTH - received, hashlib.sha256(), b"")
+        _read_body(slow, STREAM_LENGTH - received, digest, b"")
+        assert digest.hexdigest() == _expected_stream_digest()
         srv.wait_for_log("write: finished", timeout=ANSWER_TIMEOUT)
         # The worker was waiting, not stuck: the arbiter left it alone.
         assert "WORKER TIMEOUT" not in srv.log_text()
@@ -404,13 +416,8 @@ def test_without_sendfile_write_waits_for_a_reader_that_keeps_reading(server_fac
 
 
 def test_without_sendfile_write_gives_up_on_a_reader_that_stops(server_factory):
-    srv = server_factory(
-        "stream_app:app", "-k", "event", "-w", "1", "--no-sendfile", "--timeout", "1"
-    )
-    stalled = _connect(srv.address, receive_buffer=64 * 1024)
+    srv, stalled, _ = _write_response_without_sendfile(server_factory)
     try:
-        stalled.sendall(build_request("GET", "/write", [("Connection", "close")]))
-        _read_head(stalled)
         # write() raises once the client has read nothing for `timeout`; the app's error is
         # logged and the worker serves others again.
         srv.wait_for_log("Error handling request", timeout=ANSWER_TIMEOUT)
