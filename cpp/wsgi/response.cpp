@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "http/char_class.hpp"
@@ -119,9 +120,12 @@ Response::Progress Response::pump() {
 Response::Progress Response::send_whole(PyObject* body) {
   if (!require_started()) return fail();
   const auto size = static_cast<std::uint64_t>(PyBytes_GET_SIZE(body));
-  // The whole body is known before the head leaves, so it can carry its length.
-  if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(size);
-  send_head();
+  // The whole body is known before the head leaves, so it can carry its length; unless a
+  // write() call sent the head already, and the body continues in the framing it chose.
+  if (!headers_sent_) {
+    if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(size);
+    send_head();
+  }
   write_body(body, {PyBytes_AS_STRING(body), static_cast<std::size_t>(size)});
   return finish_body();
 }
@@ -148,17 +152,25 @@ Response::Progress Response::send_file(PyObject* filelike) {
   const std::uint64_t available = file_size > static_cast<std::uint64_t>(offset)
                                       ? file_size - static_cast<std::uint64_t>(offset)
                                       : 0;
-  if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(available);
-  send_head();
-  std::uint64_t length = available;
-  if (has_content_length_ && content_length_ < length) length = content_length_;
-  if (body_allowed() && length > 0) {
-    if (!pending_.empty()) output_.queue(std::move(pending_));
-    pending_.clear();
-    output_.queue_file(result_.get(), fd, static_cast<std::uint64_t>(offset), length);
-    body_sent_ += length;
+  // As in send_whole(): a head that write() already sent keeps its framing.
+  if (!headers_sent_) {
+    if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(available);
+    send_head();
   }
+  write_file_range(fd, static_cast<std::uint64_t>(offset), available);
   return finish_body();
+}
+
+void Response::write_file_range(int fd, std::uint64_t offset, std::uint64_t length) {
+  if (!body_allowed()) return;
+  if (has_content_length_) length = std::min(length, content_length_ - body_sent_);
+  if (length == 0) return;  // a zero-size chunk would end a chunked body
+  if (chunked_) http::append_chunk_size(pending_, length);
+  if (!pending_.empty()) output_.queue(std::move(pending_));
+  pending_.clear();
+  output_.queue_file(result_.get(), fd, offset, length);
+  if (chunked_) pending_ += "\r\n";
+  body_sent_ += length;
 }
 
 Response::Progress Response::finish_body() {
@@ -260,8 +272,9 @@ void Response::write_body(PyObject* owner, std::string_view data) {
   if (has_content_length_) {
     const std::uint64_t remaining = content_length_ - body_sent_;
     if (data.size() > remaining) data = data.substr(0, static_cast<std::size_t>(remaining));
-    if (data.empty()) return;
   }
+  // Nothing to write is not a chunk: a zero-size chunk is the end of a chunked body.
+  if (data.empty()) return;
   if (chunked_) {
     http::append_chunk_size(pending_, data.size());
     emit(owner, data);
@@ -358,6 +371,7 @@ PyObject* Response::on_write(PyObject* data) {
     return nullptr;
   }
   if (!require_started()) return nullptr;
+  // PEP 3333: the first write() call sends the head, an empty one too (as gunicorn does).
   if (!headers_sent_) send_head();
   write_body(data, {PyBytes_AS_STRING(data), static_cast<std::size_t>(PyBytes_GET_SIZE(data))});
   if (!flush_output() || (output_.congested() && !output_.make_room())) {

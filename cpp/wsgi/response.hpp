@@ -103,7 +103,11 @@ class Response {
   bool answer_internal_error();  // queue and flush a 500; false if the client is gone
   bool require_started();
   void send_head();
+  // Frames a piece of body (chunked, clipped to Content-Length, dropped when no body is
+  // allowed); an empty piece writes nothing.
   void write_body(PyObject* owner, std::string_view data);
+  // The same for a file range, sent with sendfile(2); the result keeps `fd` open.
+  void write_file_range(int fd, std::uint64_t offset, std::uint64_t length);
   void emit(PyObject* owner, std::string_view data);
   bool flush_output();
   void set_content_length(std::uint64_t length);
