@@ -716,22 +716,22 @@ def test_graceful_timeout_bounds_shutdown(cli_server):
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_on_the_command_line():
-    result = run_cli("--do-handshake-on-connect", app=PROBE)
-    line = assert_one_line_error(result, "do_handshake_on_connect", "not supported")
+    result = run_cli("--protocol", "uwsgi", app=PROBE)
+    line = assert_one_line_error(result, "protocol", "not supported")
     assert line.startswith("Error: ")
 
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_in_a_config_file(tmp_path):
-    (tmp_path / "conf.py").write_text("do_handshake_on_connect = True\n")
+    (tmp_path / "conf.py").write_text("protocol = 'uwsgi'\n")
     result = run_cli("-c", str(tmp_path / "conf.py"), app=PROBE)
-    assert_one_line_error(result, "do_handshake_on_connect", "not supported")
+    assert_one_line_error(result, "protocol", "not supported")
 
 
 @pytest.mark.monoceros_only  # 'not yet' settings are refused: docs/settings.md, README.md
 def test_unsupported_setting_in_gunicorn_cmd_args():
-    result = run_cli(app=PROBE, env={"GUNICORN_CMD_ARGS": "--do-handshake-on-connect"})
-    assert_one_line_error(result, "do_handshake_on_connect", "not supported")
+    result = run_cli(app=PROBE, env={"GUNICORN_CMD_ARGS": "--protocol uwsgi"})
+    assert_one_line_error(result, "protocol", "not supported")
 
 
 @pytest.mark.monoceros_only  # worker_class: sync, gthread and event (docs/settings.md)
@@ -742,6 +742,23 @@ def test_unsupported_worker_class():
 
 def test_unsupported_setting_at_its_default_is_accepted(cli_server):
     srv = cli_server(PROBE, "--http-protocols", "h1", "--control-socket-mode", "0600")
+    assert probe(srv.url("/"))["pid"] in srv.booted_worker_pids()
+
+
+def test_no_control_socket_is_accepted_on_the_command_line(cli_server):
+    # Kubernetes configs turn gunicorn's control socket off; monoceros has none to turn off.
+    srv = cli_server(PROBE, "--no-control-socket", "--log-level", "debug")
+    assert probe(srv.url("/"))["pid"] in srv.booted_worker_pids()
+    if not RUNNING_GUNICORN:
+        assert "setting 'control_socket_disable' (--no-control-socket) has no effect" in (
+            srv.log_text()
+        )
+
+
+def test_no_control_socket_is_accepted_in_a_config_file(cli_server, tmp_path):
+    conf = tmp_path / "gunicorn.conf.py"
+    conf.write_text("control_socket_disable = True\ncontrol_socket_mode = 0o660\n")
+    srv = cli_server(PROBE, "-c", str(conf))
     assert probe(srv.url("/"))["pid"] in srv.booted_worker_pids()
 
 

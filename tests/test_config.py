@@ -135,6 +135,7 @@ SUPPORTED = {
     "max_requests",
     "max_requests_jitter",
     "max_worker_memory",
+    "identify_as_gunicorn",
     "statsd_host",
     "dogstatsd_tags",
     "statsd_prefix",
@@ -166,12 +167,14 @@ def test_table_has_all_gunicorn_settings_in_order_plus_the_extension():
     names = [s.name for s in SETTINGS]
     assert len(names) == len(set(names))
     assert names[0] == "config" and names[1] == "wsgi_app" and names[2] == "bind"
-    assert names[-3:] == ["permit_missing_host", "limit_request_body", "max_worker_memory"]
-    assert [s.name for s in SETTINGS if s.extension] == [
+    extensions = [
         "permit_missing_host",
         "limit_request_body",
         "max_worker_memory",
+        "identify_as_gunicorn",
     ]
+    assert names[-4:] == extensions
+    assert [s.name for s in SETTINGS if s.extension] == extensions
     # 119 from the reference table plus websocket_max_message_size, added in gunicorn 26.3.
     assert len([s for s in SETTINGS if not s.extension]) == 120
     assert names.index("http_parser") == names.index("websocket_max_message_size") + 1
@@ -349,6 +352,7 @@ def _supported_cases(tmp: Path):
         ("max_requests", ["--max-requests", "1000"], 1000, 1000),
         ("max_requests_jitter", ["--max-requests-jitter", "50"], 50, 50),
         ("max_worker_memory", ["--max-worker-memory", "512"], 512, 512),
+        ("identify_as_gunicorn", ["--identify-as-gunicorn"], True, True),
         (
             "statsd_host",
             ["--statsd-host", "localhost:9125"],
@@ -422,7 +426,8 @@ CASE_NAMES = [
     "casefold_http_method", "forwarder_headers", "header_map", "permit_missing_host",
     "proxy_protocol", "proxy_allow_ips", "limit_request_body", "reload", "reload_engine",
     "reload_extra_files", "spew", "max_requests",
-    "max_requests_jitter", "max_worker_memory", "statsd_host", "dogstatsd_tags", "statsd_prefix",
+    "max_requests_jitter", "max_worker_memory", "identify_as_gunicorn", "statsd_host",
+    "dogstatsd_tags", "statsd_prefix",
     "enable_backlog_metric", "check_config",
     "print_config", "paste", "raw_paste_global_conf",
     "logconfig", "logconfig_json", "syslog", "syslog_addr", "syslog_prefix", "syslog_facility",
@@ -956,17 +961,21 @@ def test_worker_class_accepts_a_class_or_a_function_returning_one(cwd):
 @pytest.mark.parametrize(
     "argv, file_line, name, flag",
     [
-        (
-            ["--do-handshake-on-connect"],
-            "do_handshake_on_connect = True",
-            "do_handshake_on_connect",
-            "--do-handshake-on-connect",
-        ),
-        (["--ca-certs", "ca.pem"], "ca_certs = 'ca.pem'", "ca_certs", "--ca-certs"),
         (["--certfile", "c.pem"], "certfile = 'c.pem'", "certfile", "--certfile"),
-        (["--ciphers", "HIGH"], "ciphers = 'HIGH'", "ciphers", "--ciphers"),
-        (["--root-path", "/api"], "root_path = '/api'", "root_path", "--root-path"),
         (["--keyfile", "k.pem"], "keyfile = 'k.pem'", "keyfile", "--keyfile"),
+        (["--protocol", "uwsgi"], "protocol = 'uwsgi'", "protocol", "--protocol"),
+        (
+            ["--http-protocols", "h2,h1"],
+            "http_protocols = 'h2,h1'",
+            "http_protocols",
+            "--http-protocols",
+        ),
+        (
+            ["--control-socket", "/run/app.ctl"],
+            "control_socket = '/run/app.ctl'",
+            "control_socket",
+            "--control-socket",
+        ),
     ],
 )
 def test_unsupported_setting_is_refused_from_each_source(argv, file_line, name, flag, cwd):
@@ -984,10 +993,78 @@ def test_unsupported_setting_is_refused_from_each_source(argv, file_line, name, 
 
 
 def test_unsupported_config_file_only_settings_are_refused_by_name(cwd):
-    write(cwd / "gunicorn.conf.py", "def ssl_context(config, factory):\n    pass\n")
+    write(
+        cwd / "gunicorn.conf.py",
+        "dirty_workers = 1\ndirty_apps = ['m:App']\ndef on_dirty_starting(arbiter):\n    pass\n",
+    )
     with pytest.raises(ConfigError) as info:
         load(["app"], cwd=cwd)
-    assert str(info.value) == "setting 'ssl_context' is not supported by monoceros yet"
+    assert str(info.value) == "setting 'dirty_apps' (--dirty-app) is not supported by monoceros yet"
+    write(
+        cwd / "gunicorn.conf.py",
+        "certfile = 'c.pem'\ndef ssl_context(config, factory):\n    pass\n",
+    )
+    cfg = load(["app"], cwd=cwd, check_supported=False)
+    assert "setting 'ssl_context' is not supported by monoceros yet" in cfg.refusals()
+
+
+# Settings of a feature monoceros lacks, given values that change nothing because the feature
+# is off in the same configuration (as in gunicorn, where they are then never read).
+DORMANT = [
+    (["--no-control-socket"], "control_socket_disable = True"),
+    (
+        ["--no-control-socket", "--control-socket", "/run/x.ctl", "--control-socket-mode", "0o660"],
+        "control_socket_disable = True\ncontrol_socket = '/run/x.ctl'\ncontrol_socket_mode = 0o660",
+    ),
+    (["--ciphers", "HIGH", "--ca-certs", "ca.pem", "--cert-reqs", "2"], "ciphers = 'HIGH'"),
+    (["--do-handshake-on-connect"], "do_handshake_on_connect = True"),
+    (["--http2-max-concurrent-streams", "50"], "http2_max_concurrent_streams = 50"),
+    (["--root-path", "/api", "--asgi-lifespan", "off"], "root_path = '/api'"),
+    (["--uwsgi-allow-from", "10.0.0.1"], "uwsgi_allow_ips = '10.0.0.1'"),
+    (["--dirty-app", "m:App", "--dirty-timeout", "5"], "dirty_apps = ['m:App']"),
+    (["--dirty-workers", "2"], "dirty_workers = 2"),
+]
+
+
+@pytest.mark.parametrize("argv, file_lines", DORMANT)
+def test_settings_of_a_feature_that_is_off_are_accepted(argv, file_lines, cwd):
+    assert load([*argv, "app"], cwd=cwd).refusals() == []
+    assert load(["app"], {"GUNICORN_CMD_ARGS": shlex.join(argv)}, cwd).refusals() == []
+    write(cwd / "gunicorn.conf.py", file_lines + "\n")
+    cfg = load(["app"], cwd=cwd)
+    assert cfg.refusals() == []
+    # Said at debug level at startup, so the setting is not silently dropped.
+    assert all("has no effect" in line for line in cfg.dormant_settings())
+    assert cfg.dormant_settings()
+
+
+def test_dormant_feature_hooks_are_accepted_while_the_feature_is_off(cwd):
+    write(
+        cwd / "gunicorn.conf.py",
+        "def ssl_context(config, factory):\n    pass\n"
+        "def dirty_post_fork(arbiter, worker):\n    pass\n",
+    )
+    assert load(["app"], cwd=cwd).dormant_settings() == [
+        "setting 'ssl_context' has no effect: TLS is off (no certfile or keyfile)",
+        "setting 'dirty_post_fork' has no effect: the dirty arbiter is off "
+        "(it needs dirty_workers > 0 and dirty_apps)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv, refused",
+    [
+        (["--control-socket-mode", "0o660"], "control_socket_mode"),
+        (["--certfile", "c.pem", "--ciphers", "HIGH"], "certfile"),
+        (["--http2-cleartext", "both", "--http2-max-frame-size", "20000"], "http2_cleartext"),
+        (["--dirty-workers", "1", "--dirty-app", "m:App"], "dirty_apps"),
+        (["-k", "uvicorn.workers.UvicornWorker", "--root-path", "/api"], "worker_class"),
+    ],
+)
+def test_settings_of_a_feature_that_is_on_are_refused(argv, refused, cwd):
+    with pytest.raises(ConfigError) as info:
+        load([*argv, "app"], cwd=cwd)
+    assert f"setting '{refused}'" in str(info.value)
 
 
 @pytest.mark.parametrize(

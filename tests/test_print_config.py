@@ -25,6 +25,7 @@ ONLY_IN_MONOCEROS = {
     "permit_missing_host",  # monoceros extension setting, unknown to gunicorn
     "limit_request_body",  # monoceros extension setting, unknown to gunicorn
     "max_worker_memory",  # monoceros extension setting, unknown to gunicorn
+    "identify_as_gunicorn",  # monoceros extension setting, unknown to gunicorn
 }
 # Settings that a gunicorn newer than monoceros' table added (none with gunicorn 27).
 ONLY_IN_GUNICORN: set[str] = set()

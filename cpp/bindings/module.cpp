@@ -372,6 +372,7 @@ class PyWorker {
                                                           nb::cast<std::string>(nb::str(value)));
       }
     }
+    config.response.server = get<std::string>(settings, "server_header", "monoceros");
     config.response.sendfile = get<bool>(settings, "sendfile", true);
     config.response.report_exception = report_exception_.ptr();
     config.access_log_format = get<std::string>(settings, "access_log_format", "");

@@ -1686,6 +1686,18 @@ SETTINGS: tuple[Setting, ...] = (
         supported=True,
         extension=True,
     ),
+    _flag(
+        "identify_as_gunicorn",
+        MECHANICS,
+        ("--identify-as-gunicorn",),
+        "Name the server as gunicorn 27.0.1 does: `SERVER_SOFTWARE` (in the environ and the "
+        "process environment) is `gunicorn/27.0.1` and the `Server` header `gunicorn`, for "
+        "apps that branch on the server's name (httpbin, for one, accepts chunked request "
+        "bodies only from gunicorn). Off, they are `monoceros/<version>` and `monoceros`. A "
+        "monoceros extension.",
+        supported=True,
+        extension=True,
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -1940,9 +1952,28 @@ class Config:
                 message = special(self, setting)
                 if message:
                     messages.append(message)
-            elif not setting.supported and not self.is_default(setting.name):
+            elif (
+                not setting.supported
+                and not self.is_default(setting.name)
+                and not self._dormant(setting.name)
+            ):
                 messages.append(f"setting {setting.label} is not supported by monoceros yet")
         return messages
+
+    def _dormant(self, name: str) -> _DormantFeature | None:
+        """The feature, off in this configuration, that setting ``name`` belongs to."""
+        feature = _DORMANT_FEATURE_OF.get(name)
+        return feature if feature is not None and not feature.is_on(self) else None
+
+    def dormant_settings(self) -> list[str]:
+        """One line per unsupported setting given a value that changes nothing, because the
+        feature it belongs to is off (logged at debug level at startup)."""
+        lines = []
+        for setting in SETTINGS:
+            feature = self._dormant(setting.name)
+            if feature is not None and not setting.supported and not self.is_default(setting.name):
+                lines.append(f"setting {setting.label} has no effect: {feature.description}")
+        return lines
 
     def check_supported(self) -> None:
         """Raise ConfigError naming the first setting monoceros cannot honour yet."""
@@ -2083,6 +2114,96 @@ def _refuse_unusable_reload_engine(cfg: Config, setting: Setting) -> str | None:
     if reason is None:
         return None
     return f"setting {setting.label}: inotify cannot work here ({reason}); use poll or auto"
+
+
+@dataclasses.dataclass(frozen=True)
+class _DormantFeature:
+    """A gunicorn feature monoceros does not have yet, and the settings that matter only while
+    it is on. With the feature off, gunicorn does nothing with those settings either, so any
+    value of theirs is accepted: a config that turns the feature off (``control_socket_disable
+    = True``) or tunes a feature it does not use (``ciphers`` without a certificate) runs
+    unchanged. With it on, each such setting is refused by name, as any unsupported one."""
+
+    description: str
+    settings: frozenset[str]
+    is_on: Callable[[Config], bool]
+
+
+def _uses_asgi(cfg: Config) -> bool:
+    worker_class = cfg.get("worker_class")
+    return not (_is_sync(worker_class) or _is_event(worker_class) or _is_gthread(worker_class))
+
+
+_DORMANT_FEATURES = (
+    _DormantFeature(
+        "the control socket is disabled",
+        frozenset({"control_socket", "control_socket_mode", "control_socket_disable"}),
+        lambda cfg: not cfg.get("control_socket_disable"),
+    ),
+    _DormantFeature(
+        "TLS is off (no certfile or keyfile)",
+        frozenset(
+            {
+                "ssl_context",
+                "ssl_version",
+                "cert_reqs",
+                "ca_certs",
+                "suppress_ragged_eofs",
+                "do_handshake_on_connect",
+                "ciphers",
+            }
+        ),
+        lambda cfg: bool(cfg.get("certfile") or cfg.get("keyfile")),
+    ),
+    _DormantFeature(
+        "HTTP/2 is off (http_protocols has no h2, http2_cleartext is off)",
+        frozenset(
+            {
+                "http2_max_concurrent_streams",
+                "http2_initial_window_size",
+                "http2_max_frame_size",
+                "http2_max_header_list_size",
+            }
+        ),
+        lambda cfg: "h2" in cfg.get("http_protocols") or cfg.get("http2_cleartext") != "off",
+    ),
+    _DormantFeature(
+        "the worker class is not an ASGI worker",
+        frozenset(
+            {
+                "asgi_loop",
+                "asgi_lifespan",
+                "asgi_disconnect_grace_period",
+                "root_path",
+                "websocket_max_message_size",
+            }
+        ),
+        _uses_asgi,
+    ),
+    _DormantFeature(
+        "the protocol is http, not uwsgi",
+        frozenset({"uwsgi_allow_ips"}),
+        lambda cfg: cfg.get("protocol") == "uwsgi",
+    ),
+    _DormantFeature(
+        "the dirty arbiter is off (it needs dirty_workers > 0 and dirty_apps)",
+        frozenset(
+            {
+                "dirty_apps",
+                "dirty_workers",
+                "dirty_timeout",
+                "dirty_threads",
+                "dirty_graceful_timeout",
+                "on_dirty_starting",
+                "dirty_post_fork",
+                "dirty_worker_init",
+                "dirty_worker_exit",
+            }
+        ),
+        lambda cfg: cfg.get("dirty_workers") > 0 and bool(cfg.get("dirty_apps")),
+    ),
+)
+_DORMANT_FEATURE_OF = {name: f for f in _DORMANT_FEATURES for name in f.settings}
 
 
 _SUPPORT_RULES: dict[str, Callable[[Config, Setting], str | None]] = {
@@ -2364,8 +2485,10 @@ def render_settings_markdown() -> str:
         "command-line flags, the same `GUNICORN_CMD_ARGS`. Precedence, lowest first: defaults "
         "(some read from the environment) < config file < `GUNICORN_CMD_ARGS` < command line.",
         "",
-        "A setting marked *not yet* is accepted while it keeps its default value; any other "
-        "value stops the server at startup with a message naming the setting.",
+        "A setting marked *not yet* is accepted while it keeps its default value, or while "
+        "the feature it belongs to is off (then gunicorn does not read it either: `ciphers` "
+        "without a `certfile`, the control socket settings with `--no-control-socket`); any "
+        "other value stops the server at startup with a message naming the setting.",
         "",
     ]
     for section in SECTIONS:
@@ -2386,6 +2509,8 @@ def render_settings_markdown() -> str:
             if s.action == "append":
                 flags += " (repeatable)"
             supported = "yes" if s.supported else "not yet"
+            if not s.supported and s.name in _DORMANT_FEATURE_OF:
+                supported += f" (accepted while {_DORMANT_FEATURE_OF[s.name].description})"
             if s.name == "worker_class":
                 supported = "yes (`sync`, `gthread`, and monoceros' `event`)"
             elif s.name == "logger_class":

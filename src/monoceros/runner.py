@@ -59,6 +59,8 @@ def run(cfg: Any) -> int:
     if log.isEnabledFor(10):  # logging.DEBUG; gunicorn shows the resolved settings
         lines = (f"  {s.name}: {cfg.get(s.name)}" for s in sorted(SETTINGS, key=lambda s: s.name))
         log.debug("Current configuration:\n%s", "\n".join(lines))
+        for line in cfg.dormant_settings():
+            log.debug("%s", line)
     pidfile_path = upgrade.upgrade_pidfile(cfg.pidfile, inheritance)
     # May detach (daemon): from here on stderr may be /dev/null.
     process.prepare_master(cfg, pidfile_path, upgrading=inheritance is not None)
@@ -98,11 +100,28 @@ def run(cfg: Any) -> int:
     return _run_worker(outcome, app, server.cfg, events.settings, server, worker)
 
 
+# What gunicorn 27.0.1, the release monoceros matches, calls itself (--identify-as-gunicorn).
+GUNICORN_SERVER = "gunicorn"
+GUNICORN_SERVER_SOFTWARE = "gunicorn/27.0.1"
+
+
+def server_identity(cfg: Any) -> tuple[str, str]:
+    """(SERVER_SOFTWARE, Server header) for this configuration."""
+    if cfg.identify_as_gunicorn:
+        return GUNICORN_SERVER_SOFTWARE, GUNICORN_SERVER
+    return f"monoceros/{__version__}", "monoceros"
+
+
 def _core_settings(cfg: Any) -> dict[str, Any]:
     settings = cfg.to_core()
+    software, server = server_identity(cfg)
+    # As gunicorn's arbiter does: the app sees the name in os.environ too (also after a HUP
+    # that changed the setting; workers are forked after this).
+    os.environ["SERVER_SOFTWARE"] = software
     settings.update(
         version=__version__,
-        server_software=f"monoceros/{__version__}",
+        server_software=software,
+        server_header=server,
         script_name=os.environ.get("SCRIPT_NAME", ""),
         reopen_logs=reopen_files,
     )
