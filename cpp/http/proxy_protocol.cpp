@@ -63,6 +63,13 @@ ProxyResult parse_v1(std::string_view buffer, ProxyInfo& out) {
     return {ProxyStatus::partial, 0, ParseError::none, true};
   }
   std::string_view line = buffer.substr(kV1Prefix.size(), end - kV1Prefix.size());
+  // The spec's line is printable US-ASCII and single spaces. A NUL, LF or other control octet
+  // is refused here, wherever it is: inet_pton would stop at a NUL and accept
+  // "1.2.3.4\0junk" as an address (and the junk would reach REMOTE_ADDR), and whether a bare LF
+  // is an error must not depend on whether the CRLF arrived in the same read.
+  for (const char c : line) {
+    if (c < 0x20 || c > 0x7E) return fail();
+  }
   std::string_view fields[5];
   std::size_t count = 0;
   while (count < 5) {

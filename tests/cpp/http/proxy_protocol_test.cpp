@@ -60,14 +60,29 @@ TEST(v1_malformed_lines) {
            "PROXY TCP4 192.168.0.1 192.168.0.11 +80 443\r\n",
            "PROXY TCP4 ::1 ::1 80 443\r\n",  // v6 addresses under TCP4
            "PROXY UDP4 192.168.0.1 192.168.0.11 56324 443\r\n",
-           "PROXY TCP4 192.168.0.1  192.168.0.11 56324 443\r\n",  // double space
-           "PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\n",     // bare LF
+           "PROXY TCP4 192.168.0.1  192.168.0.11 56324 443\r\n",     // double space
+           "PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\n",        // bare LF
+           "PROXY TCP4 192.168.0.1\n 192.168.0.11 56324 443\r\n",    // LF inside the line
+           "PROXY UNKNOWN a\tb\r\n",                                 // control octet
+           "PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\x80\r\n",  // not ASCII
        }) {
     ProxyInfo info;
     const ProxyResult result = parse_proxy_header(bad, ProxyProtocolMode::any, info);
     CHECK(result.status == ProxyStatus::error);
     CHECK(result.error == ParseError::invalid_proxy_line);
     CHECK(result.detected);
+  }
+  // An embedded NUL after a valid address (inet_pton would stop at it; the stream fuzzer
+  // found the address reaching REMOTE_ADDR with the junk). As a whole or in two reads, the
+  // verdict is the same.
+  static constexpr char kNul[] = "PROXY TCP4 10.0.0.1\0\0\n\0 10.0.0.2 183 240\r\nGET";
+  const std::string nul(kNul, sizeof kNul - 1);
+  for (const std::size_t cut : {nul.size(), std::size_t{25}}) {
+    ProxyInfo info;
+    const ProxyResult result =
+        parse_proxy_header(std::string_view(nul).substr(0, cut), ProxyProtocolMode::any, info);
+    CHECK(result.status == ProxyStatus::error);
+    CHECK(info.client_addr.empty());
   }
   // No CRLF within the spec's 107-byte maximum.
   ProxyInfo info;
