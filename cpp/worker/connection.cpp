@@ -247,7 +247,10 @@ Step Connection::read_head() {
       if (first_bytes) head_started_ns_ = util::monotonic_ns();
       if (limit) expire_by(head_started_ns_ + limit);
       const Step step = parse_head();
-      if (step != Step::keep || phase_ != Phase::head) return step;
+      // A request answered inline may have left the next ones buffered (pipelining): they
+      // are answered (serve_pipelined) before the socket is read again, so an end of stream
+      // read now (a client that sent its requests and half-closed) cannot drop them.
+      if (step != Step::keep || phase_ != Phase::head || pipelined_) return step;
       continue;
     }
     if (got < 0 && errno == EAGAIN) return Step::keep;
