@@ -86,6 +86,11 @@ void Connection::close_now() noexcept {
   fd_.reset();
 }
 
+bool Connection::input_waiting() const noexcept {
+  int pending = 0;
+  return fd_ && ::ioctl(fd_.get(), FIONREAD, &pending) == 0 && pending > 0;
+}
+
 void Connection::rearm() noexcept {
   context_.loop.modify(fd_.get(), interest_ | arm_flags(context_.config),
                        static_cast<LoopTag*>(this));
@@ -648,8 +653,7 @@ void Connection::log_access() {
 Step Connection::start_closing() {
   // Bytes the client sent beyond the request (or still in flight) would make close() send a
   // reset that can destroy the response before the client reads it: half-close and linger.
-  int pending = 0;
-  const bool unread = unread_input_ || (::ioctl(fd_.get(), FIONREAD, &pending) == 0 && pending > 0);
+  const bool unread = unread_input_ || input_waiting();
   if (!unread && out_.empty()) return Step::close;
   phase_ = Phase::closing;
   if (!out_.empty()) {

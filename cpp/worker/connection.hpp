@@ -70,7 +70,11 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   bool idle() const noexcept { return phase_ == Phase::head && in_.empty(); }
   // Kept alive after a response, waiting for the next request: safe to close on a graceful
   // stop (clients retry a request on a reused connection that closes before it is answered).
-  bool between_requests() const noexcept { return idle() && served_ > 0; }
+  // Not when the next request's bytes are already in the socket, unread: that request is in
+  // progress, and is answered (with Connection: close) before the connection closes.
+  bool between_requests() const noexcept { return idle() && served_ > 0 && !input_waiting(); }
+  // Bytes the client sent that the socket holds and nobody has read yet.
+  bool input_waiting() const noexcept;
   bool expired(std::int64_t now_ns) const noexcept { return deadline_ns_ && now_ns > deadline_ns_; }
   // Bring the deadline forward to `deadline_ns` (never later than it already is).
   void expire_by(std::int64_t deadline_ns) noexcept {
