@@ -598,8 +598,18 @@ void Arbiter::open_own_listeners(std::vector<net::Listener>& listeners) const {
 void Arbiter::close_listeners() {
   // While two masters share the sockets (an upgrade in progress), the socket files stay.
   const bool unlink = reexec_pid_ == 0 && master_pid_ == 0;
-  for (const net::Listener& listener : listeners_) {
+  // When the sockets end with this server, no new connection may enter their queues from
+  // now on: the workers, told to stop after this, take what is queued, and a client that
+  // connects later is refused (a load balancer retries elsewhere) instead of being reset when
+  // the last worker closes the socket. Not when the sockets live on: shared with another
+  // master (an upgrade), systemd's (it queues connections for the next start), or handed to
+  // us as fd://N by a process that may still use them.
+  const bool sockets_end_here = unlink && !systemd_;
+  for (std::size_t i = 0; i < listeners_.size(); ++i) {
+    const net::Listener& listener = listeners_[i];
     if (unlink && !listener.unix_path.empty()) ::unlink(listener.unix_path.c_str());
+    const bool handed = i < bound_.size() && bound_[i].kind == net::ListenSpec::Kind::fd;
+    if (sockets_end_here && !handed && !listener.per_worker) net::refuse_new_connections(listener);
   }
   listeners_.clear();
 }

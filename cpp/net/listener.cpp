@@ -2,6 +2,7 @@
 #include "net/listener.hpp"
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -206,7 +207,19 @@ std::optional<Listener> open_own_listener(const Listener& reserved, int backlog,
   if (::listen(fd.get(), backlog) != 0 || !set_nonblocking_cloexec(fd.get())) {
     return describe(errno);
   }
-  return describe_listener(std::move(fd));
+  Listener own = describe_listener(std::move(fd));
+  own.sole_holder = true;
+  return own;
+}
+
+bool refuse_new_connections(const Listener& listener) noexcept {
+  if (!listener.fd || !listener.address.is_ip()) return false;
+  // A classic BPF socket filter of one instruction, "accept 0 bytes": every packet the
+  // listener would take (a SYN, or the ACK that completes a handshake) is dropped.
+  sock_filter drop_all{BPF_RET | BPF_K, 0, 0, 0};
+  sock_fprog program{1, &drop_all};
+  return ::setsockopt(listener.fd.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) ==
+         0;
 }
 
 Listener describe_listener(util::unique_fd fd) {

@@ -45,7 +45,19 @@ struct Listener {
   // reuse_port: this socket only holds the address (bound with SO_REUSEPORT, not listening,
   // so the kernel sends it no connections); each worker opens its own with open_own_listener.
   bool per_worker = false;
+  // No other process holds this socket (a reuse_port worker's own): whatever this process
+  // decides about new connections decides it for every client of the socket.
+  bool sole_holder = false;
 };
+
+// Makes a TCP listener drop new connection attempts (their SYNs) from now on, while the
+// connections already in its accept queue stay there to be accepted. A server that is going
+// away does this before its last drain of the queue: nothing can race in between that drain
+// and close(), where the kernel would reset it. The clients' SYN retransmissions meet the
+// closed socket (connection refused: a load balancer retries elsewhere) or, with SO_REUSEPORT,
+// another socket of the group. Every holder of the socket is affected. False for sockets that
+// do not take filters (unix sockets: their file is unlinked instead).
+bool refuse_new_connections(const Listener& listener) noexcept;
 
 // Connections waiting in a TCP listener's accept queue (TCP_INFO), or -1 for other sockets.
 int accept_queue_length(const Listener& listener) noexcept;

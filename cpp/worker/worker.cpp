@@ -395,10 +395,21 @@ void Worker::resume_accepting() {
 void Worker::begin_shutdown() {
   // Connections already in the listen queue were accepted by the kernel and their clients
   // may have sent a request: take them before letting go of the listeners, and serve them.
+  // A socket of this worker's own (reuse_port) first stops taking new connections, so that
+  // none can arrive between the drain and the close (the master does the same for shared
+  // sockets when the whole server stops).
+  for (auto& slot : listeners_) {
+    if (slot->listener.sole_holder) net::refuse_new_connections(slot->listener);
+  }
   drain_accept_queues();
   shutting_down_ = true;
   context_.stopping = true;
   pause_accepting();
+  // The listeners are let go of now, not when the worker exits: connections that arrive
+  // during the graceful stop go to the workers still accepting (or, when the server stops,
+  // are refused), rather than waiting in a queue this worker will never read.
+  for (auto& slot : listeners_)
+    slot->listener.fd.reset();
   // An accepted connection that has not sent a byte yet is usually a request on its way: it
   // gets a short grace to arrive rather than a reset (closing it would fail that client).
   // Connections with a request in progress finish, bounded by the arbiter's graceful_timeout.
