@@ -25,6 +25,9 @@ namespace {
 constexpr std::size_t kHeadReadSize = 16 * 1024;
 constexpr std::size_t kBodyReadSize = 64 * 1024;
 constexpr int kReadsPerWakeup = 8;
+// event: pipelined requests answered in one turn; the rest wait for the next round, so one
+// client's long pipeline does not keep every other ready client waiting.
+constexpr int kPipelinedPerTurn = 16;
 // After an error response, what the client still sends is read and dropped for a short while
 // so our close does not turn into a reset that destroys the response in flight (RFC 9112 §9.6).
 constexpr std::int64_t kLingerNs = 2'000'000'000;
@@ -237,6 +240,12 @@ Step Connection::on_readable() {
       return Step::close;
   }
   return Step::keep;
+}
+
+Step Connection::take_turn() {
+  wants_turn_ = false;
+  if (phase_ == Phase::head && pipelined_) return serve_pipelined(Step::keep);
+  return on_readable();
 }
 
 Step Connection::read_head() {
@@ -542,6 +551,8 @@ Step Connection::on_writable() {
     case Phase::closing:
       return half_close();
     case Phase::head:
+      // A batch written after its connection gave up its turn: answer the requests left.
+      if (pipelined_) return serve_pipelined(Step::keep);
       // Kept alive, everything written: wait for the next request.
       if (served_ > 0) deadline_ns_ = util::monotonic_ns() + keepalive_ns();
       set_interest(net::kReadable);
@@ -611,20 +622,31 @@ Step Connection::next_request() {
 Step Connection::serve_pipelined(Step step) {
   // Requests already buffered are answered in order; their responses are written together
   // once no complete request is left (or sooner, when the output passes its high water).
+  // When the app runs on the loop's thread, a turn answers a bounded number of them; the
+  // connection then waits for the end of the round (wants_turn), behind the other clients.
+  int answered = 0;
+  const bool bounded = context_.config.threads == 0;
   while (step == Step::keep && pipelined_ && phase_ == Phase::head) {
+    if (bounded && ++answered > kPipelinedPerTurn) break;
     pipelined_ = false;
     touch();
     step = parse_head();
   }
-  if (batching_ && !pipelined_) {
-    batching_ = false;
+  const bool yielded = step == Step::keep && pipelined_ && phase_ == Phase::head;
+  if (batching_ && (!pipelined_ || yielded)) {
+    if (!yielded) batching_ = false;
     if (step == Step::keep && !out_.empty()) {
       const net::OutQueue::Flush flushed = out_.flush(fd_.get());
       if (flushed == net::OutQueue::Flush::failed) return Step::close;
       if (flushed == net::OutQueue::Flush::blocked) {
-        set_interest(net::kWritable);  // on_writable() turns back to reading once it is out
+        // on_writable() goes on (with the requests left, or reading) once it is out.
+        set_interest(net::kWritable);
         return step;
       }
+    }
+    if (yielded) {
+      wants_turn_ = true;
+      return step;
     }
     // The batch is written: wait for the client's next requests (next_request() could not
     // ask for them while the batch's bytes were still queued).

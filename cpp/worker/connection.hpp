@@ -44,6 +44,12 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   int fd() const noexcept { return fd_.get(); }
   Step on_readable();
   Step on_writable();
+  // event: a turn given by the worker at the end of a round, to a connection just accepted
+  // (it reads its request) or to one that left pipelined requests for later (wants_turn()).
+  Step take_turn();
+  // The connection stopped answering its buffered pipelined requests to let the other
+  // clients have their turn; the worker gives it another at the end of the round.
+  bool wants_turn() const noexcept { return wants_turn_; }
   // Ends the connection now (timeout, shutdown): the response is abandoned and close()d.
   void abort() noexcept;
   // Abandons the exchange, lets go of the Python objects and closes the socket. Needs the GIL
@@ -163,6 +169,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   std::string carry_;                  // those bytes: the start of the next (pipelined) request
   bool pipelined_ = false;             // carry_ went back into in_ and waits to be parsed
   bool batching_ = false;              // answering pipelined requests: one write for the batch
+  bool wants_turn_ = false;            // buffered requests left for the next round (event)
   std::uint64_t served_ = 0;           // requests answered on this connection
   bool last_before_retiring_ = false;  // this request reaches max_requests (or is past it)
 

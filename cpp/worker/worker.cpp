@@ -144,6 +144,7 @@ int Worker::run_loop() {
       wait_ms =
           std::min(wait_ms, static_cast<int>((accept_paused_until_ns_ - now) / 1'000'000) + 1);
     }
+    if (!turns_.empty()) wait_ms = 0;  // connections with requests already buffered
     int count;
     if (app_threads_) {
       app_threads_->wake_threads();
@@ -159,6 +160,7 @@ int Worker::run_loop() {
     for (int i = 0; i < count; ++i) {
       if (!handle(static_cast<LoopTag*>(ready[i].tag), ready[i])) return -1;
     }
+    if (!take_turns()) return -1;
     closed_.clear();
     if (config_.max_requests != 0 && !stopping_ && context_.requests >= config_.max_requests) {
       retire_after_max_requests();
@@ -199,6 +201,9 @@ bool Worker::settle(Connection* connection, Step step) {
   switch (step) {
     case Step::keep:
       if (app_threads_) connection->rearm();  // one-shot: the event disarmed it
+      if (connection->wants_turn() && std::ranges::find(turns_, connection) == turns_.end()) {
+        turns_.push_back(connection);
+      }
       return true;
     case Step::hand_off:
       app_threads_->push(connection);
@@ -209,6 +214,17 @@ bool Worker::settle(Connection* connection, Step step) {
     case Step::fatal:
       close_connection(connection);
       return false;
+  }
+  return true;
+}
+
+bool Worker::take_turns() {
+  // Those that want yet another turn wait for the next round (which then does not wait).
+  std::vector<Connection*> now;
+  now.swap(turns_);
+  for (Connection* connection : now) {
+    if (!connections_.contains(connection)) continue;  // closed meanwhile
+    if (!settle(connection, connection->take_turn())) return false;
   }
   return true;
 }
@@ -298,8 +314,14 @@ bool Worker::accept_from(ListenerSlot& slot) {
     connections_.emplace(raw, std::move(connection));
     last_accepted_ = raw;
     last_accepted_ns_ = util::monotonic_ns();
-    // Most clients send the request with the connection: serve it without another wait.
-    if (!settle(raw, raw->on_readable())) return false;
+    // Most clients send the request with the connection: read it without another wait. When
+    // the app runs on the loop's thread (event), that happens at the end of the round, after
+    // the clients that were ready before: one wake-up may accept dozens of connections.
+    if (exclusive() && !app_threads_) {
+      turns_.push_back(raw);
+    } else if (!settle(raw, raw->on_readable())) {
+      return false;
+    }
   }
   return true;
 }
@@ -365,6 +387,7 @@ void Worker::forget_connection(Connection* connection) {
   auto found = connections_.find(connection);
   if (found == connections_.end()) return;
   if (connection == last_accepted_) last_accepted_ = nullptr;
+  std::erase(turns_, connection);
   closed_.push_back(std::move(found->second));
   connections_.erase(found);
   if (!accepting_ && !shutting_down_ &&

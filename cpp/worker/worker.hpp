@@ -68,6 +68,7 @@ class Worker {
   bool handle(LoopTag* tag, const net::Ready& ready);
   bool accept_from(ListenerSlot& slot);
   bool settle(Connection* connection, Step step);
+  bool take_turns();
   void close_connection(Connection* connection);
   void forget_connection(Connection* connection);
   void pause_accepting();
@@ -98,6 +99,10 @@ class Worker {
   util::unique_fd wakeup_write_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<std::unique_ptr<Connection>> closed_;
+  // event: connections owed a turn at the end of the round: those accepted during it, and
+  // those that left pipelined requests for later. Served after every connection that was
+  // ready, so newcomers and long pipelines take their turn instead of everyone's.
+  std::vector<Connection*> turns_;
   // gthread only: the app threads, and the eventfd they wake the loop with.
   std::unique_ptr<AppThreads> app_threads_;
   LoopTag app_threads_tag_{TagKind::app_threads};
