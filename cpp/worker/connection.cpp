@@ -36,6 +36,10 @@ constexpr std::uint64_t kLingerMaxBytes = 1 << 20;
 // proxy temporary files): past it, write() waits for the client.
 constexpr std::uint64_t kMaxSpoolBytes = std::uint64_t{1} << 30;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// A request body has `timeout` seconds, plus one more for each 500 bytes received, to arrive
+// whole (the rate Apache's mod_reqtimeout asks by default): far slower than any real link,
+// but a body trickled a byte now and then no longer holds its connection for ever.
+constexpr std::uint64_t kMinBodyBytesPerSecond = 500;
 
 void release_python_object(void* owner) noexcept {
   // The gthread worker's loop finishes writing slow responses without the GIL.
@@ -67,6 +71,7 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
       chunked_(&context.config.parser) {
   chunked_.set_body_limit(context.config.limit_request_body);
   touch();
+  waiting_since_ns_ = util::monotonic_ns();
   interest_ = net::kReadable;
   context_.loop.add(fd_.get(), interest_ | arm_flags(context_.config), static_cast<LoopTag*>(this));
 }
@@ -342,6 +347,8 @@ Step Connection::begin_body() {
       break;
   }
   phase_ = Phase::body;
+  body_started_ns_ = util::monotonic_ns();
+  body_received_ = 0;
   const std::string_view already = in_.view().substr(head_length_);
   if (!already.empty()) {
     const Step step = feed_body(already);
@@ -361,6 +368,14 @@ Step Connection::read_body() {
     const long got = net::read_some(fd_.get(), received_, kBodyReadSize);
     if (got > 0) {
       touch();
+      // Each read must come within `timeout` of the last, and the whole body at the minimum
+      // rate: a body trickled just inside the timeout ends like a trickled head.
+      body_received_ += static_cast<std::uint64_t>(got);
+      if (const std::int64_t limit = timeout_ns(context_.config)) {
+        const auto allowance = static_cast<std::int64_t>(
+            std::min<std::uint64_t>(body_received_ / kMinBodyBytesPerSecond, 1ULL << 32));
+        expire_by(body_started_ns_ + limit + util::seconds_to_ns(allowance));
+      }
       const Step step = feed_body(received_.view());
       received_.clear();
       if (step != Step::keep || phase_ != Phase::body) return step;
@@ -604,6 +619,7 @@ Step Connection::next_request() {
   request_ = http::Request{};
   head_length_ = 0;
   unread_input_ = false;
+  waiting_since_ns_ = util::monotonic_ns();
   in_.clear();
   if (!carry_.empty()) {
     const std::span<char> space = in_.prepare(carry_.size());

@@ -81,6 +81,12 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   bool between_requests() const noexcept { return idle() && served_ > 0 && !input_waiting(); }
   // Bytes the client sent that the socket holds and nobody has read yet.
   bool input_waiting() const noexcept;
+  // Waiting for a request head (new, kept alive between requests, or a head still arriving),
+  // with nothing to write: at the connection cap, the one waiting longest gives way.
+  bool waiting_for_head() const noexcept {
+    return phase_ == Phase::head && !pipelined_ && out_.empty() && !with_app();
+  }
+  std::int64_t waiting_since_ns() const noexcept { return waiting_since_ns_; }
   bool expired(std::int64_t now_ns) const noexcept { return deadline_ns_ && now_ns > deadline_ns_; }
   // Bring the deadline forward to `deadline_ns` (never later than it already is).
   void expire_by(std::int64_t deadline_ns) noexcept {
@@ -154,7 +160,10 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Phase phase_ = Phase::head;
   std::uint32_t interest_ = 0;
   std::int64_t deadline_ns_ = 0;
-  std::int64_t head_started_ns_ = 0;  // the current head's first byte (see read_head)
+  std::int64_t head_started_ns_ = 0;   // the current head's first byte (see read_head)
+  std::int64_t waiting_since_ns_ = 0;  // when the connection began to wait for this head
+  std::int64_t body_started_ns_ = 0;   // when the current body began to arrive
+  std::uint64_t body_received_ = 0;    // its bytes read so far (see read_body)
 
   net::ByteBuffer in_;        // the request head; never reallocated once the head is parsed
   net::ByteBuffer received_;  // body bytes read after the head

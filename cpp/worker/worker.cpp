@@ -161,6 +161,11 @@ int Worker::run_loop() {
       if (!handle(static_cast<LoopTag*>(ready[i].tag), ready[i])) return -1;
     }
     if (!take_turns()) return -1;
+    if (resume_after_turns_) {
+      // The connections spared at the cap have been read: try again (make_room_for_a_...).
+      resume_after_turns_ = false;
+      if (!accepting_ && !shutting_down_) resume_accepting();
+    }
     closed_.clear();
     if (config_.max_requests != 0 && !stopping_ && context_.requests >= config_.max_requests) {
       retire_after_max_requests();
@@ -287,7 +292,8 @@ bool Worker::exclusive() const noexcept {
 bool Worker::accept_from(ListenerSlot& slot) {
   const int limit = exclusive() ? kAcceptsPerWakeup : 1;
   for (int accepted = 0; accepted < limit && accepting_ && !shutting_down_; ++accepted) {
-    if (static_cast<int>(connections_.size()) >= config_.worker_connections) {
+    if (static_cast<int>(connections_.size()) >= config_.worker_connections &&
+        !make_room_for_a_connection()) {
       pause_accepting();
       return true;
     }
@@ -324,6 +330,45 @@ bool Worker::accept_from(ListenerSlot& slot) {
     }
   }
   return true;
+}
+
+bool Worker::make_room_for_a_connection() {
+  // At the cap, the connection that has waited longest for a request head gives way to the
+  // new one: a kept-alive client between requests (nginx closes those when it runs out of
+  // connections, too), or one whose head is trickling in. Otherwise a few thousand clients
+  // sending a header byte now and then (slowloris) would hold every slot for `timeout`
+  // seconds, and nobody else would be served; evicted, they only ever hold the oldest slots,
+  // while a normal client sends its head at once and is never the oldest waiting.
+  Connection* spared[4];
+  for (std::size_t attempt = 0; attempt < std::size(spared); ++attempt) {
+    const auto is_spared = [&](Connection* c) {
+      return std::find(spared, spared + attempt, c) != spared + attempt;
+    };
+    Connection* oldest = nullptr;
+    for (Connection* connection : loop_owned_connections()) {
+      if (connection->waiting_for_head() && !is_spared(connection) &&
+          (!oldest || connection->waiting_since_ns() < oldest->waiting_since_ns())) {
+        oldest = connection;
+      }
+    }
+    if (!oldest) break;
+    // Bytes that arrived but are not read yet (a kept-alive client's next request, or a
+    // connection accepted in this round) may be a whole request: such a connection is spared,
+    // and accepting resumes once the round has read them (see take_turns).
+    if (oldest->idle() && oldest->input_waiting()) {
+      spared[attempt] = oldest;
+      resume_after_turns_ = true;
+      continue;
+    }
+
+    if (log::enabled(log::Level::debug)) {
+      log::debug("worker_connections (" + std::to_string(config_.worker_connections) +
+                 ") reached: closing the connection that waited longest for a request");
+    }
+    close_connection(oldest);
+    return static_cast<int>(connections_.size()) < config_.worker_connections;
+  }
+  return false;  // nobody waits for a head: every connection has a request in progress
 }
 
 void Worker::back_off_accepting(int error) {

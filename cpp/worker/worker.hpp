@@ -76,6 +76,7 @@ class Worker {
   void begin_shutdown();
   void drain_accept_queues();
   void back_off_accepting(int error);
+  bool make_room_for_a_connection();
   bool exclusive() const noexcept;
   int defer_accepting(std::int64_t now);
   void retire_after_max_requests();
@@ -114,6 +115,7 @@ class Worker {
   Connection* last_accepted_ = nullptr;  // the newest connection, until it closes
   std::int64_t last_accepted_ns_ = 0;
   std::int64_t accept_paused_until_ns_ = 0;  // out of descriptors: accepting resumes then
+  bool resume_after_turns_ = false;          // see make_room_for_a_connection
   std::int64_t accept_error_logged_ns_ = 0;
 };
 
