@@ -136,6 +136,7 @@ SUPPORTED = {
     "max_requests_jitter",
     "max_worker_memory",
     "identify_as_gunicorn",
+    "body_spool_limit",
     "statsd_host",
     "dogstatsd_tags",
     "statsd_prefix",
@@ -172,8 +173,9 @@ def test_table_has_all_gunicorn_settings_in_order_plus_the_extension():
         "limit_request_body",
         "max_worker_memory",
         "identify_as_gunicorn",
+        "body_spool_limit",
     ]
-    assert names[-4:] == extensions
+    assert names[-5:] == extensions
     assert [s.name for s in SETTINGS if s.extension] == extensions
     # 119 from the reference table plus websocket_max_message_size, added in gunicorn 26.3.
     assert len([s for s in SETTINGS if not s.extension]) == 120
@@ -353,6 +355,7 @@ def _supported_cases(tmp: Path):
         ("max_requests_jitter", ["--max-requests-jitter", "50"], 50, 50),
         ("max_worker_memory", ["--max-worker-memory", "512"], 512, 512),
         ("identify_as_gunicorn", ["--identify-as-gunicorn"], True, True),
+        ("body_spool_limit", ["--body-spool-limit", "512"], 512, 512),
         (
             "statsd_host",
             ["--statsd-host", "localhost:9125"],
@@ -426,7 +429,8 @@ CASE_NAMES = [
     "casefold_http_method", "forwarder_headers", "header_map", "permit_missing_host",
     "proxy_protocol", "proxy_allow_ips", "limit_request_body", "reload", "reload_engine",
     "reload_extra_files", "spew", "max_requests",
-    "max_requests_jitter", "max_worker_memory", "identify_as_gunicorn", "statsd_host",
+    "max_requests_jitter", "max_worker_memory", "identify_as_gunicorn", "body_spool_limit",
+    "statsd_host",
     "dogstatsd_tags", "statsd_prefix",
     "enable_backlog_metric", "check_config",
     "print_config", "paste", "raw_paste_global_conf",

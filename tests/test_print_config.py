@@ -26,6 +26,7 @@ ONLY_IN_MONOCEROS = {
     "limit_request_body",  # monoceros extension setting, unknown to gunicorn
     "max_worker_memory",  # monoceros extension setting, unknown to gunicorn
     "identify_as_gunicorn",  # monoceros extension setting, unknown to gunicorn
+    "body_spool_limit",  # monoceros extension setting, unknown to gunicorn
 }
 # Settings that a gunicorn newer than monoceros' table added (none with gunicorn 27).
 ONLY_IN_GUNICORN: set[str] = set()

@@ -354,7 +354,11 @@ class PyWorker {
     config.tmp_upload_dir = get<std::string>(settings, "tmp_upload_dir", "");
     const long long body_limit = get<long long>(settings, "limit_request_body", 0);
     config.limit_request_body = body_limit > 0 ? static_cast<std::uint64_t>(body_limit) : 0;
-    config.environ.multiprocess = get<int>(settings, "workers", 1) > 1;
+    config.workers = get<int>(settings, "workers", 1);
+    config.environ.multiprocess = config.workers > 1;
+    // MiB in the settings; -1: automatic (see WorkerConfig).
+    const long long spool_mib = get<long long>(settings, "body_spool_limit", -1);
+    config.body_spool_limit = spool_mib < 0 ? -1 : static_cast<std::int64_t>(spool_mib) << 20;
     // event and gthread keep connections alive and answer pipelined requests; gthread runs
     // the app on `threads` Python threads (see serve_requests).
     const std::string worker_class = get<std::string>(settings, "worker_class", "sync");

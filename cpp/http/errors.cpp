@@ -54,6 +54,8 @@ constexpr std::array<Entry, static_cast<std::size_t>(ParseError::count_)> kTable
     {ParseError::body_too_large, {413, "Content Too Large", "Request body too large"}},
     {ParseError::body_storage_failed,
      {500, "Internal Server Error", "The request body could not be stored"}},
+    {ParseError::body_spool_full,
+     {503, "Service Unavailable", "Too many request bodies are waiting to be served; try again"}},
 }};
 
 constexpr bool table_matches_enum() {

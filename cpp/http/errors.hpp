@@ -40,6 +40,7 @@ enum class ParseError : std::uint8_t {
   forbidden_proxy,              // 403: PROXY header from a peer not in proxy_allow_ips
   body_too_large,               // 413: request body above limit_request_body
   body_storage_failed,          // 500: the body could not be spooled (disk full, no tmp dir)
+  body_spool_full,              // 503: the worker's spooled bodies would pass body_spool_limit
   count_                        // not an error: the number of entries in the table
 };
 

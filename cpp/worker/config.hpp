@@ -35,6 +35,10 @@ struct WorkerConfig {
   std::uint64_t limit_request_body = 0;     // 413 above it; 0: no limit (gunicorn has none)
   std::size_t body_memory_limit = 1 << 20;  // larger bodies are spooled to tmp_upload_dir
   std::string tmp_upload_dir;
+  // Disk this worker's spooled bodies may use at once: bytes, 0 for no limit, or -1 for a
+  // quarter of the free space in the spool directory at startup, shared by `workers`.
+  std::int64_t body_spool_limit = -1;
+  int workers = 1;
   std::size_t output_high_water = 512 * 1024;  // pause the app's iterator above this
   wsgi::EnvironSettings environ;
   wsgi::ResponseSettings response;

@@ -336,6 +336,15 @@ Step Connection::begin_body() {
     case http::BodyFraming::content_length:
       // Refused from the head alone: the body is never read (RFC 9110 §15.5.14).
       if (body_too_large(request_.content_length)) return reject(http::ParseError::body_too_large);
+      // A body that will be spooled and cannot fit in the disk budget is refused before it is
+      // read (it may still be refused later, should other uploads fill the budget first).
+      if (request_.content_length > context_.config.body_memory_limit) {
+        const util::SpoolBudget& budget = *context_.spool_budget;
+        if (!budget.could_hold(request_.content_length)) return refuse_body(false);
+        if (budget.limit() != 0 && budget.used() + request_.content_length > budget.limit()) {
+          return refuse_body(true);
+        }
+      }
       body_remaining_ = request_.content_length;
       if (body_remaining_ == 0) {
         carry(in_.view().substr(head_length_));
@@ -411,13 +420,19 @@ Step Connection::feed_body(std::string_view bytes) {
   if (request_.framing == http::BodyFraming::content_length) {
     const std::size_t take =
         bytes.size() < body_remaining_ ? bytes.size() : static_cast<std::size_t>(body_remaining_);
-    if (!body().append(bytes.substr(0, take))) body_failed_ = true;
+    if (!body().append(bytes.substr(0, take))) {
+      if (body_->over_budget()) return refuse_body(!body_->larger_than_budget());
+      body_failed_ = true;
+    }
     body_remaining_ -= take;
     // Bytes past the body are the next (pipelined) request.
     if (body_remaining_ == 0) carry(bytes.substr(take));
     return body_remaining_ == 0 ? body_complete() : Step::keep;
   }
   const http::ChunkedResult result = chunked_.feed(bytes, &Connection::append_chunked, this);
+  if (body_failed_ && body_ && body_->over_budget()) {
+    return refuse_body(!body_->larger_than_budget());
+  }
   switch (result.status) {
     case http::ChunkedStatus::partial:
       return Step::keep;
@@ -428,6 +443,23 @@ Step Connection::feed_body(std::string_view bytes) {
       return body_complete();
   }
   return Step::keep;
+}
+
+Step Connection::refuse_body(bool for_now) {
+  // Spooled bodies wait on disk for the app (a slow upload stays off the app's time); the
+  // disk one worker may use for them at once is bounded (body_spool_limit). Said at most once
+  // a second: an upload flood must not become a log flood.
+  const util::SpoolBudget& budget = *context_.spool_budget;
+  thread_local std::int64_t last_logged_ns = 0;
+  const std::int64_t now = util::monotonic_ns();
+  if (now - last_logged_ns > 1'000'000'000) {
+    last_logged_ns = now;
+    log::warning("Refused a request body from ip=" + remote_addr_ + ": " +
+                 (for_now ? "the spooled bodies of this worker fill" : "it is larger than") +
+                 " body_spool_limit (" + std::to_string(budget.used() >> 20) + " of " +
+                 std::to_string(budget.limit() >> 20) + " MiB in use)");
+  }
+  return reject(for_now ? http::ParseError::body_spool_full : http::ParseError::body_too_large);
 }
 
 Step Connection::body_complete() {
@@ -448,8 +480,8 @@ Step Connection::request_complete() {
 
 wsgi::RequestBody& Connection::body() {
   if (!body_) {
-    body_ = std::make_unique<wsgi::RequestBody>(context_.config.body_memory_limit,
-                                                context_.config.tmp_upload_dir);
+    body_ = std::make_unique<wsgi::RequestBody>(
+        context_.config.body_memory_limit, context_.config.tmp_upload_dir, context_.spool_budget);
   }
   return *body_;
 }

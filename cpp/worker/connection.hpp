@@ -118,6 +118,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   Step read_body();
   Step feed_body(std::string_view bytes);
   Step body_complete();
+  Step refuse_body(bool for_now);
   Step request_complete();
   Step dispatch();
   bool app_runs_elsewhere() const noexcept;

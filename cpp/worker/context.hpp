@@ -13,6 +13,7 @@
 #include "net/address_matcher.hpp"
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
+#include "util/spool_budget.hpp"
 #include "worker/config.hpp"
 #include "wsgi/environ.hpp"
 #include "wsgi/python.hpp"
@@ -46,6 +47,8 @@ struct WorkerContext {
   // The worker's heartbeat (monotonic ns), beaten by the loop, and by a write() call while it
   // waits (a bounded wait, not a stuck worker). Null when the worker has none.
   std::atomic<std::int64_t>* heartbeat = nullptr;
+  // The disk this worker's spooled request bodies may use at once (body_spool_limit).
+  util::SpoolBudget* spool_budget = nullptr;
 };
 
 }  // namespace monoceros::worker

@@ -15,6 +15,7 @@
 #include "log/error_log.hpp"
 #include "util/clock.hpp"
 #include "util/errno_text.hpp"
+#include "util/temp_file.hpp"
 #include "wsgi/gil.hpp"
 
 namespace monoceros::worker {
@@ -37,6 +38,10 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
                util::SharedCell<int> retire_request)
     : config_(config),
       environ_(config_.environ),
+      spool_budget_(config_.body_spool_limit >= 0
+                        ? static_cast<std::uint64_t>(config_.body_spool_limit)
+                        : util::automatic_spool_limit(util::temp_directory(config_.tmp_upload_dir),
+                                                      config_.workers)),
       context_{config_,      loop_, environ_, trusted_proxies_, proxy_senders_, app, std::nullopt,
                std::nullopt, {},    0},
       heartbeat_(std::move(heartbeat)),
@@ -49,6 +54,7 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
     throw std::runtime_error("invalid proxy_allow_ips entry: " + *bad);
   }
   if (heartbeat_) context_.heartbeat = &*heartbeat_;
+  context_.spool_budget = &spool_budget_;
   if (config_.access_log) context_.access_log.emplace(config_.access_log_format);
   if (config_.statsd) {
     std::string error;

@@ -13,7 +13,19 @@
 
 namespace monoceros::wsgi {
 
+bool RequestBody::take_from_budget(std::uint64_t bytes) noexcept {
+  if (!budget_) return true;
+  if (!budget_->reserve(bytes)) {
+    over_budget_ = true;
+    larger_than_budget_ = !budget_->could_hold(reserved_ + bytes);
+    return false;
+  }
+  reserved_ += bytes;
+  return true;
+}
+
 bool RequestBody::spill() {
+  if (!take_from_budget(memory_.size())) return false;
   int error = 0;
   file_ = util::open_unlinked_temp_file(util::temp_directory(spool_dir_), error);
   if (!file_) return false;
@@ -26,6 +38,7 @@ bool RequestBody::append(std::string_view data) {
   if (data.empty()) return true;
   if (!file_ && memory_.size() + data.size() > memory_limit_ && !spill()) return false;
   if (file_) {
+    if (!take_from_budget(data.size())) return false;
     if (!util::write_all_at(file_.get(), data, size_)) return false;
   } else {
     memory_.append(data);

@@ -417,6 +417,11 @@ def _http_protocols(value: Any, cfg: Config) -> list[str]:
     return protocols
 
 
+def _int_or_none(value: Any, cfg: Config) -> int | None:
+    """A non-negative integer, or None (the setting's automatic value)."""
+    return None if value is None else _int(value, cfg)
+
+
 def _int_between(low: int, high: int) -> Validator:
     def validate(value: Any, cfg: Config) -> int:
         number = _int(value, cfg)
@@ -1698,6 +1703,22 @@ SETTINGS: tuple[Setting, ...] = (
         supported=True,
         extension=True,
     ),
+    Setting(
+        "body_spool_limit",
+        SECURITY,
+        ("--body-spool-limit",),
+        help="Most disk, in MiB, that one worker's spooled request bodies may use at once "
+        "(bodies above 1 MiB wait on disk in tmp_upload_dir until the app runs). A body that "
+        "would pass it gets 503 (413 if it alone is larger), and the refusal is logged. By "
+        "default a quarter of the space free in that directory when the worker starts, "
+        "shared by the workers; 0 means no limit. A monoceros extension.",
+        validator=_int_or_none,
+        cli_type=int,
+        metavar="MIB",
+        default_doc="a quarter of the free space in the spool directory, shared by the workers",
+        supported=True,
+        extension=True,
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -2010,6 +2031,7 @@ class Config:
             "worker_class_name": self.worker_class_str,
             "threads": v["threads"],
             "max_worker_memory": v["max_worker_memory"],
+            "body_spool_limit": -1 if v["body_spool_limit"] is None else v["body_spool_limit"],
             "timeout": v["timeout"],
             "graceful_timeout": v["graceful_timeout"],
             "worker_connections": v["worker_connections"],
