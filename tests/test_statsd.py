@@ -12,7 +12,7 @@ import time
 
 import pytest
 import requests
-from server import wait_until
+from server import RawConnection, get_request, wait_until
 
 
 class StatsdServer:
@@ -92,6 +92,22 @@ def test_backlog_metric(server_factory, statsd):
                    "--enable-backlog-metric")  # fmt: skip
     # Reported on every turn of the master's loop (about once a second).
     statsd.wait_for(r"gunicorn\.backlog:\d+\|h", count=2)
+
+
+@pytest.mark.parametrize("reuse_port", [False, True], ids=["shared socket", "reuse_port"])
+def test_backlog_metric_counts_the_connections_waiting(server_factory, statsd, reuse_port):
+    extra = ["--reuse-port"] if reuse_port else []
+    srv = server_factory("behaviours:app", "-k", "sync", "--statsd-host",
+                         f"127.0.0.1:{statsd.port}", "--enable-backlog-metric", *extra)  # fmt: skip
+    busy = RawConnection(srv.address, timeout=30)
+    busy.send(get_request("/sleep?s=4", "Connection: close"))
+    srv.wait_for_log("sleep route: started")
+    # The only worker runs the app: these wait in the accept queue (the worker's own socket
+    # with reuse_port, where the master's is only a reservation).
+    waiting = [RawConnection(srv.address, timeout=30) for _ in range(4)]
+    statsd.wait_for(r"gunicorn\.backlog:4\|h")
+    for conn in [busy, *waiting]:
+        conn.close()
 
 
 def test_warnings_are_counted(server_factory, statsd):

@@ -333,3 +333,30 @@ def test_reuse_port_new_workers_of_a_reload_listen_too(server_factory):
     wait_until(lambda: len(listening_inodes(srv.port)) == 2, 20, message="2 listening sockets")
     pids = answering_pids(srv, 40)
     assert pids <= new and len(pids) == 2, (pids, new)
+
+
+@pytest.mark.monoceros_only  # gunicorn's new master never sends MAINPID= (docs/differences.md)
+def test_usr2_new_master_tells_systemd_it_is_the_main_process(server_factory, tmp_path):
+    systemd = FakeSystemd(str(tmp_path / "notify"))
+    pidfile = tmp_path / "app.pid"
+    srv = server_factory("hello:app", "--pid", str(pidfile), env={"NOTIFY_SOCKET": systemd.address})
+    old = srv.master_pid
+    new = None
+    try:
+        assert "MAINPID" not in systemd.wait_for("READY=1")
+        srv.signal(signal.SIGUSR2)
+        ready = systemd.wait_for("READY=1")
+        new = int(re.search(r"^MAINPID=(\d+)$", ready, re.MULTILINE).group(1))
+        assert new != old and new == int((tmp_path / "app.pid.2").read_text())
+        # The old master retires: the service goes on, so it must not say STOPPING=1.
+        os.kill(old, signal.SIGTERM)
+        wait_until(lambda: srv.proc.poll() is not None, 30, message="the old master to exit")
+        os.kill(new, signal.SIGTERM)
+        systemd.wait_for("STOPPING=1")
+        wait_until(lambda: not pid_alive(new), 30, message="the new master to stop")
+        sent = [message.split("\n", 1)[0] for message in systemd.messages]
+        assert sent == ["READY=1", "READY=1", "STOPPING=1"], systemd.messages
+    finally:
+        if new and pid_alive(new):
+            os.kill(new, signal.SIGTERM)
+        systemd.close()

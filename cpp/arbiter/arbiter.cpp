@@ -14,6 +14,7 @@
 #include "arbiter/sd_notify.hpp"
 #include "arbiter/worker_memory.hpp"
 #include "log/error_log.hpp"
+#include "net/listen_queues.hpp"
 #include "util/clock.hpp"
 #include "util/errno_text.hpp"
 #include "util/heartbeat.hpp"
@@ -108,7 +109,11 @@ bool Arbiter::start() {
     if (!statsd_) log::warning("StatsD metrics are off: " + error);
   }
   log::debug("Arbiter booted");
-  notify_ready(kBootedStatus);
+  if (master_pid_ != 0) {
+    notify_ready_as_main(static_cast<long>(pid_), kBootedStatus);  // the new master of USR2
+  } else {
+    notify_ready(kBootedStatus);
+  }
   host_.when_ready();
   return true;
 }
@@ -505,7 +510,10 @@ void Arbiter::report_backlog() {
   if (!config_.backlog_metric) return;
   int backlog = 0;
   for (const net::Listener& listener : listeners_) {
-    const int waiting = net::accept_queue_length(listener);
+    // reuse_port: the master's socket is a reservation with no queue; the workers' sockets
+    // on the same address hold them.
+    const int waiting = listener.per_worker ? net::listen_queue_length(listener.address)
+                                            : net::accept_queue_length(listener);
     if (waiting > 0) backlog += waiting;
   }
   log::debug("socket backlog: " + std::to_string(backlog));
@@ -615,7 +623,9 @@ void Arbiter::close_listeners() {
 }
 
 void Arbiter::stop(bool graceful) {
-  if (!stopping_) notify_stopping("Shutting down");
+  // The old master of an upgrade goes away, not the service: the new master is systemd's
+  // main process now (see notify_ready_as_main), and STOPPING=1 would say otherwise.
+  if (!stopping_ && reexec_pid_ == 0) notify_stopping("Shutting down");
   stopping_ = true;
   close_listeners();
   int signal_number = graceful ? SIGTERM : SIGQUIT;

@@ -81,6 +81,10 @@ void notify_ready(std::string_view status) {
   notify(with_status("READY=1", status));
 }
 
+void notify_ready_as_main(long pid, std::string_view status) {
+  notify(with_status("READY=1\nMAINPID=" + std::to_string(pid), status));
+}
+
 void notify_reloading(std::string_view status) {
   notify(reloading_message(monotonic_usec(), status));
 }

@@ -19,6 +19,10 @@ bool send_notification(const std::string& socket, std::string_view state, std::s
 // READY=1, RELOADING=1 (with MONOTONIC_USEC, as Type=notify-reload expects) and STOPPING=1 to
 // $NOTIFY_SOCKET; nothing when it is unset. A failure is only worth a debug line.
 void notify_ready(std::string_view status);
+// READY=1 with MAINPID=`pid`: the new master of a binary upgrade (SIGUSR2) tells systemd that
+// the service's main process is now this one, so the old master may exit without systemd
+// taking the service for dead (the unit needs NotifyAccess=all to take it from a child).
+void notify_ready_as_main(long pid, std::string_view status);
 void notify_reloading(std::string_view status);
 void notify_stopping(std::string_view status);
 

@@ -1,4 +1,5 @@
-// Unit tests for listeners with reuse_port: the master's reservation and the workers' sockets.
+// Unit tests for listeners: reuse_port (the master's reservation and the workers' sockets),
+// the accept queues on an address, and refusing new connections at shutdown.
 #include "net/listener.hpp"
 
 #include <netinet/in.h>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "check.hpp"
+#include "net/listen_queues.hpp"
 #include "util/unique_fd.hpp"
 
 using namespace monoceros::net;
@@ -109,4 +111,49 @@ TEST(listener_adopted_bound_socket_is_made_to_listen_without_reuse_port) {
   CHECK(adopted.has_value());
   CHECK(!adopted->per_worker);
   CHECK(listening(adopted->fd.get()));
+}
+
+TEST(listen_queue_length_sums_the_queues_of_every_socket_on_the_address) {
+  ListenOptions options;
+  options.reuse_port = true;
+  std::string error;
+  int code = 0;
+  auto reserved = open_listener(loopback_any_port(), options, error, code);
+  CHECK(reserved.has_value());
+  auto first = open_own_listener(*reserved, 16, error);
+  auto second = open_own_listener(*reserved, 16, error);
+  CHECK(first.has_value() && second.has_value());
+  CHECK_EQ(listen_queue_length(reserved->address), 0);
+  // Five connections nobody accepts: the kernel spreads them over the two sockets.
+  unique_fd clients[5];
+  for (unique_fd& client : clients) {
+    client = connect_to(*first);
+    CHECK(static_cast<bool>(client));
+  }
+  CHECK_EQ(listen_queue_length(reserved->address), 5);
+  // The reservation has no queue of its own, and TCP_INFO on it sees nothing.
+  CHECK(accept_queue_length(*reserved) <= 0);
+  // Another port's sockets are not counted.
+  auto elsewhere = open_listener(loopback_any_port(), ListenOptions{}, error, code);
+  CHECK(elsewhere.has_value());
+  CHECK_EQ(listen_queue_length(elsewhere->address), 0);
+}
+
+TEST(refuse_new_connections_keeps_the_queue_and_drops_new_attempts) {
+  std::string error;
+  int code = 0;
+  auto listener = open_listener(loopback_any_port(), ListenOptions{}, error, code);
+  CHECK(listener.has_value());
+  unique_fd queued = connect_to(*listener);
+  CHECK(static_cast<bool>(queued));
+  CHECK(refuse_new_connections(*listener));
+  // A new attempt's SYN is dropped: the handshake does not complete (the client would retry).
+  unique_fd late(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  const auto* address = reinterpret_cast<const sockaddr*>(&listener->address.storage);
+  CHECK(::connect(late.get(), address, listener->address.length) != 0);
+  pollfd done{late.get(), POLLOUT, 0};
+  CHECK_EQ(::poll(&done, 1, 300), 0);
+  // What was queued before is still there to be accepted.
+  unique_fd accepted(::accept(listener->fd.get(), nullptr, nullptr));
+  CHECK(static_cast<bool>(accepted));
 }
