@@ -1369,6 +1369,7 @@ def test_to_core_defaults(cwd):
         "worker_class": "sync",
         "worker_class_name": "sync",
         "max_worker_memory": 0,
+        "body_spool_limit": -1,
         "statsd": None,
         "statsd_prefix": "",
         "dogstatsd_tags": "",

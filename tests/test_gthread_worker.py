@@ -250,20 +250,38 @@ def test_worker_connections_caps_the_open_connections(gthread_server):
     first = RawConnection(srv.address)
     second = RawConnection(srv.address)
     try:
-        # Both are ahead of the third in the accept queue: the worker takes them first, and
-        # then has its two connections.
+        # Both have a request in progress: neither gives way to a newcomer.
+        first.send(get_request("/sleep?s=1.5", "Connection: close"))
+        second.send(get_request("/sleep?s=1.5", "Connection: close"))
+        srv.wait_for_log("sleep route: started", count=2)
         with RawConnection(srv.address) as third:
             third.send(get_request("/hello", "Connection: close"))
             # Neither served nor refused: it waits in the accept queue.
             assert not third.server_closed(timeout=1.0), third.buffer
             assert third.buffer == b"", "served beyond --worker-connections"
-            first.close()  # a place is free: the third is accepted and served
+            # Once the two are answered (and closed), the third is accepted and served.
+            assert first.read_response(timeout=10).status == 200
             resp = third.read_response(timeout=10)
         assert resp.status == 200
         assert resp.body == b"hello"
     finally:
         first.close()
         second.close()
+
+
+def test_at_the_cap_a_connection_waiting_for_its_request_gives_way(gthread_server):
+    srv = gthread_server("-w", "1", "--threads", "2", "--worker-connections", "2")
+    with RawConnection(srv.address) as first, RawConnection(srv.address) as second:
+        # Kept alive after a request, then silent: both wait for a next request.
+        for conn in (first, second):
+            conn.send(get_request("/hello"))
+            assert conn.read_next_response().body == b"hello"
+        resp = _get(srv.address, "/hello")  # a newcomer at the cap is served at once
+        assert resp.body == b"hello"
+        # The one that waited longest was closed to make room; the other is still usable.
+        assert first.server_closed(timeout=5)
+        second.send(get_request("/hello"))
+        assert second.read_next_response().body == b"hello"
 
 
 # ----------------------------------------------------------------------- errors, signals

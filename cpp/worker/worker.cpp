@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,6 +31,11 @@ constexpr std::int64_t kShutdownIdleGraceNs = 2'000'000'000;
 constexpr std::int64_t kFreshNs = 50'000'000;
 // How long accepting pauses after running out of descriptors.
 constexpr std::int64_t kAcceptBackoffNs = 100'000'000;
+// At the connection cap, only a connection that has waited this long for its request head
+// gives way to a new one: a client that has just connected (or just been answered) is about
+// to send, and is left alone. When all of them are that young, accepting pauses until the
+// oldest is old enough (give_way_retry_ns_).
+constexpr std::int64_t kGiveWayAfterNs = 100'000'000;
 
 }  // namespace
 
@@ -137,6 +143,9 @@ int Worker::run_loop() {
       }
       expire_connections();
       closed_.clear();
+      // Paused at the cap: connections that had requests in progress then may be waiting
+      // for their next one by now, and so may give way (make_room_for_a_connection).
+      if (!accepting_ && !shutting_down_ && accept_paused_until_ns_ == 0) resume_accepting();
       next_housekeeping = now + 1'000'000'000 / 2;
     }
     if (accept_paused_until_ns_ != 0 && now >= accept_paused_until_ns_) {
@@ -145,10 +154,17 @@ int Worker::run_loop() {
         resume_accepting();
       }
     }
+    if (give_way_retry_ns_ != 0 && now >= give_way_retry_ns_) {
+      // Paused at the cap while every connection waiting for a head was too young to give
+      // way: the oldest of them is old enough now.
+      give_way_retry_ns_ = 0;
+      if (!accepting_ && !shutting_down_ && accept_paused_until_ns_ == 0) resume_accepting();
+    }
     int wait_ms = defer_accepting(now);
-    if (accept_paused_until_ns_ != 0) {
-      wait_ms =
-          std::min(wait_ms, static_cast<int>((accept_paused_until_ns_ - now) / 1'000'000) + 1);
+    for (const std::int64_t until : {accept_paused_until_ns_, give_way_retry_ns_}) {
+      if (until != 0) {
+        wait_ms = std::min(wait_ms, static_cast<int>((until - now) / 1'000'000) + 1);
+      }
     }
     if (!turns_.empty()) wait_ms = 0;  // connections with requests already buffered
     int count;
@@ -298,10 +314,13 @@ bool Worker::exclusive() const noexcept {
 bool Worker::accept_from(ListenerSlot& slot) {
   const int limit = exclusive() ? kAcceptsPerWakeup : 1;
   for (int accepted = 0; accepted < limit && accepting_ && !shutting_down_; ++accepted) {
-    if (static_cast<int>(connections_.size()) >= config_.worker_connections &&
-        !make_room_for_a_connection()) {
-      pause_accepting();
-      return true;
+    if (static_cast<int>(connections_.size()) >= config_.worker_connections) {
+      // At the cap, someone gives way only to a connection that is really there.
+      if (!connection_waiting(slot)) return true;
+      if (!make_room_for_a_connection()) {
+        pause_accepting();
+        return true;
+      }
     }
     net::SocketAddress peer;
     peer.length = sizeof peer.storage;
@@ -338,6 +357,11 @@ bool Worker::accept_from(ListenerSlot& slot) {
   return true;
 }
 
+bool Worker::connection_waiting(const ListenerSlot& slot) noexcept {
+  pollfd listener{slot.listener.fd.get(), POLLIN, 0};
+  return ::poll(&listener, 1, 0) == 1 && (listener.revents & POLLIN);
+}
+
 bool Worker::make_room_for_a_connection() {
   // At the cap, the connection that has waited longest for a request head gives way to the
   // new one: a kept-alive client between requests (nginx closes those when it runs out of
@@ -345,6 +369,9 @@ bool Worker::make_room_for_a_connection() {
   // sending a header byte now and then (slowloris) would hold every slot for `timeout`
   // seconds, and nobody else would be served; evicted, they only ever hold the oldest slots,
   // while a normal client sends its head at once and is never the oldest waiting.
+  const std::int64_t now = util::monotonic_ns();
+  const std::int64_t waited_since = now - kGiveWayAfterNs;
+  std::int64_t young_since = 0;  // the oldest of those still too young to give way
   Connection* spared[4];
   for (std::size_t attempt = 0; attempt < std::size(spared); ++attempt) {
     const auto is_spared = [&](Connection* c) {
@@ -352,12 +379,18 @@ bool Worker::make_room_for_a_connection() {
     };
     Connection* oldest = nullptr;
     for (Connection* connection : loop_owned_connections()) {
-      if (connection->waiting_for_head() && !is_spared(connection) &&
-          (!oldest || connection->waiting_since_ns() < oldest->waiting_since_ns())) {
+      if (!connection->waiting_for_head() || is_spared(connection)) continue;
+      const std::int64_t since = connection->waiting_since_ns();
+      if (since > waited_since) {
+        if (young_since == 0 || since < young_since) young_since = since;
+      } else if (!oldest || since < oldest->waiting_since_ns()) {
         oldest = connection;
       }
     }
-    if (!oldest) break;
+    if (!oldest) {
+      if (young_since != 0) give_way_retry_ns_ = young_since + kGiveWayAfterNs;
+      break;
+    }
     // Bytes that arrived but are not read yet (a kept-alive client's next request, or a
     // connection accepted in this round) may be a whole request: such a connection is spared,
     // and accepting resumes once the round has read them (see take_turns).

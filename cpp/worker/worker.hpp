@@ -77,6 +77,7 @@ class Worker {
   void drain_accept_queues();
   void back_off_accepting(int error);
   bool make_room_for_a_connection();
+  static bool connection_waiting(const ListenerSlot& slot) noexcept;
   bool exclusive() const noexcept;
   int defer_accepting(std::int64_t now);
   void retire_after_max_requests();
@@ -117,6 +118,7 @@ class Worker {
   std::int64_t last_accepted_ns_ = 0;
   std::int64_t accept_paused_until_ns_ = 0;  // out of descriptors: accepting resumes then
   bool resume_after_turns_ = false;          // see make_room_for_a_connection
+  std::int64_t give_way_retry_ns_ = 0;       // likewise
   std::int64_t accept_error_logged_ns_ = 0;
 };
 
