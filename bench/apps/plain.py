@@ -36,3 +36,10 @@ def sleep10(environ, start_response):
     time.sleep(0.01)
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
     return [HELLO]
+
+
+def sleep5(environ, start_response):
+    """Work 5 ms on the worker's thread (time.sleep: the fairness run, bench/fairness.py)."""
+    time.sleep(0.005)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+    return [HELLO]
