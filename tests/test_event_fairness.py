@@ -27,6 +27,15 @@ def event_server(server_factory):
     return server_factory(APP, "-k", "event", "-w", "1", "--keep-alive", "30")
 
 
+def kept_alive_clients(srv, count: int) -> list[RawConnection]:
+    """Connections that have had one request answered and stay open."""
+    clients = [RawConnection(srv.address) for _ in range(count)]
+    for conn in clients:
+        conn.send(get_request("/first"))
+        conn.read_next_response()
+    return clients
+
+
 def hold_the_worker(srv) -> RawConnection:
     busy = RawConnection(srv.address)
     busy.send(get_request("/busy?s=1", "Connection: close"))
@@ -36,10 +45,7 @@ def hold_the_worker(srv) -> RawConnection:
 
 def test_new_connections_do_not_starve_kept_alive_ones(event_server):
     srv = event_server
-    kept = [RawConnection(srv.address) for _ in range(6)]
-    for conn in kept:
-        conn.send(get_request("/first"))
-        conn.read_next_response()
+    kept = kept_alive_clients(srv, 6)
     busy = hold_the_worker(srv)
     # While the worker is busy: 30 new connections send their request, then the kept-alive
     # clients send their next one. All of it is waiting when the worker comes back.
@@ -61,10 +67,7 @@ def test_new_connections_do_not_starve_kept_alive_ones(event_server):
 
 def test_a_long_pipeline_does_not_starve_other_clients(event_server):
     srv = event_server
-    others = [RawConnection(srv.address) for _ in range(5)]
-    for conn in others:
-        conn.send(get_request("/first"))
-        conn.read_next_response()
+    others = kept_alive_clients(srv, 5)
     busy = hold_the_worker(srv)
     pipeliner = RawConnection(srv.address)
     pipeliner.send(b"".join(get_request(f"/p{i}") for i in range(100)))

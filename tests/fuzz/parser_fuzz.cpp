@@ -6,30 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_options.hpp"
 #include "http/parser.hpp"
 #include "http/proxy_protocol.hpp"
 
 using namespace monoceros::http;
 
 namespace {
-
-// The first input byte picks the leniencies, so every option's code path is fuzzed too.
-ParserOptions options_from(std::uint8_t bits) {
-  ParserOptions options;
-  options.permit_obsolete_folding = bits & 1;
-  options.strip_header_spaces = bits & 2;
-  options.permit_unconventional_http_method = bits & 4;
-  options.permit_unconventional_http_version = bits & 8;
-  options.casefold_http_method = bits & 16;
-  options.require_host = !(bits & 32);
-  options.header_map = (bits & 64) ? UnderscoreHeaders::dangerous : UnderscoreHeaders::drop;
-  if (bits & 128) {
-    options.limit_request_line = 64;
-    options.limit_request_fields = 4;
-    options.limit_request_field_size = 64;
-  }
-  return options;
-}
 
 bool inside(std::string_view view, const char* begin, std::size_t size) {
   return view.empty() || (view.data() >= begin && view.data() + view.size() <= begin + size);
@@ -50,7 +33,7 @@ void check_views(const Request& request, const char* begin, std::size_t size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const ParserOptions options = options_from(data[0]);
+  const ParserOptions options = monoceros::fuzz::parser_options_from(data[0]);
   const bool trusted = data[1] & 1;
   // A heap copy of exactly the input size, so ASan sees any over-read.
   std::vector<char> whole(data + 2, data + size);

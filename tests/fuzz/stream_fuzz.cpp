@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_options.hpp"
 #include "http/chunked.hpp"
 #include "http/parser.hpp"
 #include "http/proxy_protocol.hpp"
@@ -192,19 +193,7 @@ class StreamReader {
 
 Settings settings_from(std::uint8_t bits, std::uint8_t more) {
   Settings settings;
-  ParserOptions& options = settings.parser;
-  options.permit_obsolete_folding = bits & 1;
-  options.strip_header_spaces = bits & 2;
-  options.permit_unconventional_http_method = bits & 4;
-  options.permit_unconventional_http_version = bits & 8;
-  options.casefold_http_method = bits & 16;
-  options.require_host = !(bits & 32);
-  options.header_map = (bits & 64) ? UnderscoreHeaders::dangerous : UnderscoreHeaders::drop;
-  if (bits & 128) {
-    options.limit_request_line = 64;
-    options.limit_request_fields = 4;
-    options.limit_request_field_size = 64;
-  }
+  settings.parser = monoceros::fuzz::parser_options_from(bits);
   settings.proxy = static_cast<ProxyProtocolMode>(more & 3);
   settings.trusted = more & 4;
   settings.body_limit = (more & 8) ? 64 : 0;

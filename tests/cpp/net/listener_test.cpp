@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 
 #include "check.hpp"
@@ -43,6 +44,15 @@ ListenSpec loopback_any_port() {
   return spec;
 }
 
+// The master's reuse_port reservation of a loopback port.
+std::optional<Listener> reserve_loopback_port() {
+  ListenOptions options;
+  options.reuse_port = true;
+  std::string error;
+  int code = 0;
+  return open_listener(loopback_any_port(), options, error, code);
+}
+
 }  // namespace
 
 TEST(listener_without_reuse_port_listens_in_the_master) {
@@ -55,11 +65,8 @@ TEST(listener_without_reuse_port_listens_in_the_master) {
 }
 
 TEST(listener_with_reuse_port_reserves_the_address_for_the_workers) {
-  ListenOptions options;
-  options.reuse_port = true;
   std::string error;
-  int code = 0;
-  auto reserved = open_listener(loopback_any_port(), options, error, code);
+  auto reserved = reserve_loopback_port();
   CHECK(reserved.has_value());
   CHECK(reserved->per_worker);
   CHECK(!listening(reserved->fd.get()));
@@ -114,11 +121,9 @@ TEST(listener_adopted_bound_socket_is_made_to_listen_without_reuse_port) {
 }
 
 TEST(listen_queue_length_sums_the_queues_of_every_socket_on_the_address) {
-  ListenOptions options;
-  options.reuse_port = true;
   std::string error;
   int code = 0;
-  auto reserved = open_listener(loopback_any_port(), options, error, code);
+  auto reserved = reserve_loopback_port();
   CHECK(reserved.has_value());
   auto first = open_own_listener(*reserved, 16, error);
   auto second = open_own_listener(*reserved, 16, error);
