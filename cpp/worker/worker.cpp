@@ -246,13 +246,15 @@ bool Worker::settle(Connection* connection, Step step) {
 }
 
 bool Worker::take_turns() {
+  if (turns_.empty()) return true;
   // Those that want yet another turn wait for the next round (which then does not wait).
-  std::vector<Connection*> now;
-  now.swap(turns_);
-  for (Connection* connection : now) {
+  // Both lists keep their capacity from round to round.
+  turns_now_.swap(turns_);
+  for (Connection* connection : turns_now_) {
     if (!connections_.contains(connection)) continue;  // closed meanwhile
     if (!settle(connection, connection->take_turn())) return false;
   }
+  turns_now_.clear();
   return true;
 }
 

@@ -106,6 +106,7 @@ class Worker {
   // those that left pipelined requests for later. Served after every connection that was
   // ready, so newcomers and long pipelines take their turn instead of everyone's.
   std::vector<Connection*> turns_;
+  std::vector<Connection*> turns_now_;  // the round's list while take_turns() walks it
   // gthread only: the app threads, and the eventfd they wake the loop with.
   std::unique_ptr<AppThreads> app_threads_;
   LoopTag app_threads_tag_{TagKind::app_threads};
