@@ -75,3 +75,16 @@ def test_no_limit_with_zero(server_factory):
     with RawConnection(srv.address, timeout=30) as conn:
         conn.send(post_head(len(body)) + body)
         assert conn.read_next_response(method="POST").body == body
+
+
+def test_a_spooled_body_the_app_keeps_outlives_the_worker_safely(server_factory):
+    # The body's spool file holds part of the worker's budget until the wsgi.input object is
+    # freed, which here is only when the worker's interpreter finalizes, after its loop (and
+    # once its budget) is gone. Under scripts/e2e-sanitized a use after free shows here.
+    srv = server_factory(APP, "-k", "event", "--body-spool-limit", "8")
+    body = b"k" * (2 * MIB)
+    with RawConnection(srv.address, timeout=30) as conn:
+        conn.send(build_request("POST", "/keep-input", [("Content-Length", str(len(body)))],
+                                body, content_length=False))  # fmt: skip
+        assert conn.read_next_response(method="POST").body == str(len(body)).encode()
+    assert srv.stop(timeout=30) == 0

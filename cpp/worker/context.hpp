@@ -47,8 +47,9 @@ struct WorkerContext {
   // The worker's heartbeat (monotonic ns), beaten by the loop, and by a write() call while it
   // waits (a bounded wait, not a stuck worker). Null when the worker has none.
   std::atomic<std::int64_t>* heartbeat = nullptr;
-  // The disk this worker's spooled request bodies may use at once (body_spool_limit).
-  util::SpoolBudget* spool_budget = nullptr;
+  // The disk this worker's spooled request bodies may use at once (body_spool_limit). Shared:
+  // a body (inside a wsgi.input object an app may keep) can outlive the worker's loop.
+  std::shared_ptr<util::SpoolBudget> spool_budget;
 };
 
 }  // namespace monoceros::worker

@@ -44,10 +44,7 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
                util::SharedCell<int> retire_request)
     : config_(config),
       environ_(config_.environ),
-      spool_budget_(config_.body_spool_limit >= 0
-                        ? static_cast<std::uint64_t>(config_.body_spool_limit)
-                        : util::automatic_spool_limit(util::temp_directory(config_.tmp_upload_dir),
-                                                      config_.workers)),
+
       context_{config_,      loop_, environ_, trusted_proxies_, proxy_senders_, app, std::nullopt,
                std::nullopt, {},    0},
       heartbeat_(std::move(heartbeat)),
@@ -60,7 +57,11 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
     throw std::runtime_error("invalid proxy_allow_ips entry: " + *bad);
   }
   if (heartbeat_) context_.heartbeat = &*heartbeat_;
-  context_.spool_budget = &spool_budget_;
+  context_.spool_budget = std::make_shared<util::SpoolBudget>(
+      config_.body_spool_limit >= 0
+          ? static_cast<std::uint64_t>(config_.body_spool_limit)
+          : util::automatic_spool_limit(util::temp_directory(config_.tmp_upload_dir),
+                                        config_.workers));
   if (config_.access_log) context_.access_log.emplace(config_.access_log_format);
   if (config_.statsd) {
     std::string error;

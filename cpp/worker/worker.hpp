@@ -90,7 +90,6 @@ class Worker {
   net::AddressMatcher trusted_proxies_;
   net::AddressMatcher proxy_senders_;
   wsgi::EnvironBuilder environ_;
-  util::SpoolBudget spool_budget_;
   WorkerContext context_;
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;
   util::Heartbeat heartbeat_;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,13 +16,15 @@ namespace monoceros::wsgi {
 class RequestBody {
  public:
   // `spool_dir` empty means $TMPDIR or /tmp. The bytes that go to the spool file are taken
-  // from `budget` (the worker's, when not null) and given back when the body is destroyed.
-  RequestBody(std::size_t memory_limit, std::string spool_dir, util::SpoolBudget* budget = nullptr)
-      : memory_limit_(memory_limit), spool_dir_(std::move(spool_dir)), budget_(budget) {}
+  // from `budget` (the worker's, when not null) and given back when the body is destroyed,
+  // which may be after the worker's loop is gone (an app may keep wsgi.input): shared.
+  RequestBody(std::size_t memory_limit, std::string spool_dir,
+              std::shared_ptr<util::SpoolBudget> budget = nullptr)
+      : memory_limit_(memory_limit), spool_dir_(std::move(spool_dir)), budget_(std::move(budget)) {}
   RequestBody(const RequestBody&) = delete;
   RequestBody& operator=(const RequestBody&) = delete;
   ~RequestBody() {
-    if (budget_) budget_->release(reserved_);
+    if (budget_ && reserved_ != 0) budget_->release(reserved_);
   }
 
   // Appends body bytes; false if the spool file could not be created or written (errno set),
@@ -50,7 +53,7 @@ class RequestBody {
   std::string memory_;
   util::unique_fd file_;
   std::uint64_t size_ = 0;
-  util::SpoolBudget* budget_;
+  std::shared_ptr<util::SpoolBudget> budget_;
   std::uint64_t reserved_ = 0;
   bool over_budget_ = false;
   bool larger_than_budget_ = false;

@@ -19,6 +19,8 @@ Routes (query parameters in brackets):
   /close [marker=P, mode=normal|error|disconnect]
                             returns an iterable whose close() writes "closed" to P
   /echo                     echoes the request body (read fully) with Content-Length
+  /keep-input               reads the body's length, and keeps wsgi.input for the life of
+                            the process (an app that caches request objects)
   /socket [close=1]         JSON about environ["gunicorn.socket"] (id, fileno, peer port);
                             close=1 closes it afterwards
 """
@@ -286,6 +288,15 @@ def echo(environ, start_response):
     return _text(start_response, data, extra=[("X-Received", str(len(data)))])
 
 
+KEPT_INPUTS = []
+
+
+def keep_input(environ, start_response):
+    stream = environ["wsgi.input"]
+    KEPT_INPUTS.append((stream, stream.read))  # the object and a method bound to it
+    return _text(start_response, str(len(stream.read())))
+
+
 def socket_route(environ, start_response):
     sock = environ["gunicorn.socket"]
     body = json.dumps(
@@ -314,6 +325,7 @@ ROUTES = {
     "/input": input_route,
     "/close": close_route,
     "/echo": echo,
+    "/keep-input": keep_input,
     "/socket": socket_route,
 }
 
