@@ -375,13 +375,14 @@ bool Worker::make_room_for_a_connection() {
   const std::int64_t now = util::monotonic_ns();
   const std::int64_t waited_since = now - kGiveWayAfterNs;
   std::int64_t young_since = 0;  // the oldest of those still too young to give way
+  const std::vector<Connection*> owned = loop_owned_connections();  // once: it may lock
   Connection* spared[4];
   for (std::size_t attempt = 0; attempt < std::size(spared); ++attempt) {
     const auto is_spared = [&](Connection* c) {
       return std::find(spared, spared + attempt, c) != spared + attempt;
     };
     Connection* oldest = nullptr;
-    for (Connection* connection : loop_owned_connections()) {
+    for (Connection* connection : owned) {
       if (!connection->waiting_for_head() || is_spared(connection)) continue;
       const std::int64_t since = connection->waiting_since_ns();
       if (since > waited_since) {
