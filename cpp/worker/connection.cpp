@@ -48,8 +48,8 @@ void release_python_object(void* owner) noexcept {
 
 // gthread registers connections one-shot: an event disarms the connection, so the loop never
 // hears of one an app thread owns, and whoever owns it next re-arms it (rearm()).
-std::uint32_t arm_flags(const WorkerConfig& config) {
-  return config.threads > 0 ? EPOLLONESHOT : 0u;
+net::Trigger trigger(const WorkerConfig& config) {
+  return config.threads > 0 ? net::Trigger::one_shot : net::Trigger::level;
 }
 
 std::int64_t timeout_ns(const WorkerConfig& config) {
@@ -59,8 +59,8 @@ std::int64_t timeout_ns(const WorkerConfig& config) {
 }  // namespace
 
 Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::SocketAddress& peer,
-                       const ListenerSlot& listener)
-    : LoopTag{TagKind::connection},
+                       const net::Listener& listener)
+    : net::LoopTag(loop_tag(TagKind::connection)),
       context_(context),
       fd_(std::move(fd)),
       peer_(peer),
@@ -72,8 +72,9 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
   chunked_.set_body_limit(context.config.limit_request_body);
   touch();
   waiting_since_ns_ = util::monotonic_ns();
-  interest_ = net::kReadable;
-  context_.loop.add(fd_.get(), interest_ | arm_flags(context_.config), static_cast<LoopTag*>(this));
+  interest_ = net::Interest::read;
+  context_.loop.add(fd_.get(), interest_, static_cast<net::LoopTag*>(this),
+                    trigger(context_.config));
 }
 
 Connection::~Connection() {
@@ -100,8 +101,8 @@ bool Connection::input_waiting() const noexcept {
 }
 
 void Connection::rearm() noexcept {
-  context_.loop.modify(fd_.get(), interest_ | arm_flags(context_.config),
-                       static_cast<LoopTag*>(this));
+  context_.loop.modify(fd_.get(), interest_, static_cast<net::LoopTag*>(this),
+                       trigger(context_.config));
 }
 
 void Connection::hand_back() noexcept {
@@ -222,12 +223,12 @@ void Connection::touch() noexcept {
   deadline_ns_ = limit ? util::monotonic_ns() + limit : 0;
 }
 
-void Connection::set_interest(std::uint32_t events) {
-  if (events == interest_) return;
-  interest_ = events;
+void Connection::set_interest(net::Interest interest) {
+  if (interest == interest_) return;
+  interest_ = interest;
   // gthread: whoever owns the connection re-arms it once it is done with it (rearm()).
   if (context_.config.threads == 0)
-    context_.loop.modify(fd_.get(), events, static_cast<LoopTag*>(this));
+    context_.loop.modify(fd_.get(), interest, static_cast<net::LoopTag*>(this));
 }
 
 Step Connection::on_readable() {
@@ -487,7 +488,7 @@ wsgi::RequestBody& Connection::body() {
 }
 
 wsgi::ConnectionFacts Connection::connection_facts() const {
-  const net::Listener& listener = listener_.listener;
+  const net::Listener& listener = listener_;
   wsgi::ConnectionFacts facts;
   facts.remote_addr = remote_addr_;
   facts.remote_port = peer_.is_ip() ? peer_.port() : -1;
@@ -559,14 +560,14 @@ Step Connection::after(wsgi::Response::Progress progress) {
       return Step::close;
     case Progress::paused:
       touch();
-      set_interest(net::kWritable);
+      set_interest(net::Interest::write);
       return Step::keep;
     case Progress::finished:
       response_produced_ = true;
       // Inside a pipelined batch the bytes wait for the batch's write (serve_pipelined).
       if (out_.empty() || batching_) return finish_exchange();
       touch();
-      set_interest(net::kWritable);
+      set_interest(net::Interest::write);
       return Step::keep;
   }
   return Step::close;
@@ -602,7 +603,7 @@ Step Connection::on_writable() {
       if (pipelined_) return serve_pipelined(Step::keep);
       // Kept alive, everything written: wait for the next request.
       if (served_ > 0) deadline_ns_ = util::monotonic_ns() + keepalive_ns();
-      set_interest(net::kReadable);
+      set_interest(net::Interest::read);
       return Step::keep;
     default:
       return Step::keep;
@@ -663,7 +664,7 @@ Step Connection::next_request() {
     batching_ = true;
   }
   deadline_ns_ = util::monotonic_ns() + keepalive_ns();
-  if (out_.empty()) set_interest(net::kReadable);
+  if (out_.empty()) set_interest(net::Interest::read);
   return Step::keep;
 }
 
@@ -688,7 +689,7 @@ Step Connection::serve_pipelined(Step step) {
       if (flushed == net::OutQueue::Flush::failed) return Step::close;
       if (flushed == net::OutQueue::Flush::blocked) {
         // on_writable() goes on (with the requests left, or reading) once it is out.
-        set_interest(net::kWritable);
+        set_interest(net::Interest::write);
         return step;
       }
     }
@@ -698,7 +699,7 @@ Step Connection::serve_pipelined(Step step) {
     }
     // The batch is written: wait for the client's next requests (next_request() could not
     // ask for them while the batch's bytes were still queued).
-    if (step == Step::keep && phase_ == Phase::head) set_interest(net::kReadable);
+    if (step == Step::keep && phase_ == Phase::head) set_interest(net::Interest::read);
   }
   return step;
 }
@@ -727,7 +728,7 @@ Step Connection::start_closing() {
   if (!unread && out_.empty()) return Step::close;
   phase_ = Phase::closing;
   if (!out_.empty()) {
-    set_interest(net::kWritable);
+    set_interest(net::Interest::write);
     return Step::keep;
   }
   return half_close();
@@ -737,7 +738,7 @@ Step Connection::half_close() {
   ::shutdown(fd_.get(), SHUT_WR);
   phase_ = Phase::linger;
   deadline_ns_ = util::monotonic_ns() + kLingerNs;
-  set_interest(net::kReadable);
+  set_interest(net::Interest::read);
   return Step::keep;
 }
 
@@ -770,7 +771,7 @@ Step Connection::reject(http::ParseError error) {
   const net::OutQueue::Flush flushed = out_.flush(fd_.get());
   if (flushed == net::OutQueue::Flush::failed) return Step::close;
   if (flushed == net::OutQueue::Flush::blocked) {
-    set_interest(net::kWritable);
+    set_interest(net::Interest::write);
     return Step::keep;
   }
   return half_close();

@@ -33,10 +33,10 @@ enum class Step : std::uint8_t {
   hand_off,  // gthread: the app must run next; an app thread takes the connection
 };
 
-class Connection final : public LoopTag, public wsgi::ResponseOutput {
+class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
  public:
   Connection(WorkerContext& context, util::unique_fd fd, const net::SocketAddress& peer,
-             const ListenerSlot& listener);
+             const net::Listener& listener);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   ~Connection() override;
@@ -142,7 +142,7 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   bool wait_for_room();
   void drop_spool() noexcept;
   void release_client_socket() noexcept;
-  void set_interest(std::uint32_t events);
+  void set_interest(net::Interest interest);
   void touch() noexcept;
   wsgi::RequestBody& body();
   wsgi::ConnectionFacts connection_facts() const;
@@ -154,12 +154,12 @@ class Connection final : public LoopTag, public wsgi::ResponseOutput {
   util::unique_fd fd_;
   net::SocketAddress peer_;
   std::string remote_addr_;
-  const ListenerSlot& listener_;
+  const net::Listener& listener_;
   bool peer_trusted_ = false;
   bool proxy_checked_ = false;  // the PROXY header (or its absence) has been settled
   http::ProxyInfo proxy_;
   Phase phase_ = Phase::head;
-  std::uint32_t interest_ = 0;
+  net::Interest interest_ = net::Interest::read;
   std::int64_t deadline_ns_ = 0;
   std::int64_t head_started_ns_ = 0;   // the current head's first byte (see read_head)
   std::int64_t waiting_since_ns_ = 0;  // when the connection began to wait for this head

@@ -20,17 +20,11 @@
 
 namespace monoceros::worker {
 
-// The first member of every object registered with the event loop, so an event's tag says
-// what it points to.
+// What an event's tag points to (the `kind` of its net::LoopTag).
 enum class TagKind : std::uint8_t { listener, wakeup, app_threads, connection };
-struct LoopTag {
-  TagKind kind;
-};
-
-struct ListenerSlot : LoopTag {
-  net::Listener listener;
-  bool registered = false;  // false while accepting is paused (connection cap, shutdown)
-};
+constexpr net::LoopTag loop_tag(TagKind kind) noexcept {
+  return {static_cast<std::uint8_t>(kind)};
+}
 
 struct WorkerContext {
   const WorkerConfig& config;

@@ -2,11 +2,7 @@
 #include "worker/worker.hpp"
 
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,15 +18,12 @@
 namespace monoceros::worker {
 namespace {
 
-constexpr int kAcceptsPerWakeup = 64;
 constexpr int kMaxEvents = 128;
 // How long a graceful stop waits for the first bytes of connections already accepted.
 constexpr std::int64_t kShutdownIdleGraceNs = 2'000'000'000;
 // How long a sync worker leaves new connections to other workers while the one it has just
 // accepted has not sent its request (see defer_accepting).
 constexpr std::int64_t kFreshNs = 50'000'000;
-// How long accepting pauses after running out of descriptors.
-constexpr std::int64_t kAcceptBackoffNs = 100'000'000;
 // At the connection cap, only a connection that has waited this long for its request head
 // gives way to a new one: a client that has just connected (or just been answered) is about
 // to send, and is left alone. When all of them are that young, accepting pauses until the
@@ -47,6 +40,8 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
 
       context_{config_,      loop_, environ_, trusted_proxies_, proxy_senders_, app, std::nullopt,
                std::nullopt, {},    0},
+      acceptor_(loop_, static_cast<std::uint8_t>(TagKind::listener), std::move(listeners),
+                exclusive()),
       heartbeat_(std::move(heartbeat)),
       retire_request_(std::move(retire_request)),
       parent_(parent) {
@@ -73,19 +68,12 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   wakeup_read_.reset(fds[0]);
   wakeup_write_.reset(fds[1]);
-  loop_.add(wakeup_read_.get(), net::kReadable, &wakeup_tag_);
+  loop_.add(wakeup_read_.get(), net::Interest::read, &wakeup_tag_);
   if (config_.threads > 0) {
     app_threads_wakeup_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (!app_threads_wakeup_) throw std::runtime_error("eventfd failed");
-    loop_.add(app_threads_wakeup_.get(), net::kReadable, &app_threads_tag_);
+    loop_.add(app_threads_wakeup_.get(), net::Interest::read, &app_threads_tag_);
     app_threads_ = std::make_unique<AppThreads>(app_threads_wakeup_.get());
-  }
-  for (net::Listener& listener : listeners) {
-    auto slot = std::make_unique<ListenerSlot>();
-    slot->kind = TagKind::listener;
-    slot->listener = std::move(listener);
-    slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), exclusive());
-    listeners_.push_back(std::move(slot));
   }
 }
 
@@ -145,12 +133,14 @@ int Worker::run_loop() {
       expire_connections();
       closed_.clear();
       // Paused at the cap: connections that had requests in progress then may be waiting
-      // for their next one by now, and so may give way (make_room_for_a_connection).
-      if (!accepting_ && !shutting_down_ && accept_paused_until_ns_ == 0) resume_accepting();
+      // for their next one by now, and so may give way (make_room).
+      if (!acceptor_.accepting() && !shutting_down_ && acceptor_.backoff_until_ns() == 0) {
+        resume_accepting();
+      }
       next_housekeeping = now + 1'000'000'000 / 2;
     }
-    if (accept_paused_until_ns_ != 0 && now >= accept_paused_until_ns_) {
-      accept_paused_until_ns_ = 0;
+    if (acceptor_.backoff_until_ns() != 0 && now >= acceptor_.backoff_until_ns()) {
+      acceptor_.end_backoff();
       if (!shutting_down_ && static_cast<int>(connections_.size()) < config_.worker_connections) {
         resume_accepting();
       }
@@ -159,10 +149,12 @@ int Worker::run_loop() {
       // Paused at the cap while every connection waiting for a head was too young to give
       // way: the oldest of them is old enough now.
       give_way_retry_ns_ = 0;
-      if (!accepting_ && !shutting_down_ && accept_paused_until_ns_ == 0) resume_accepting();
+      if (!acceptor_.accepting() && !shutting_down_ && acceptor_.backoff_until_ns() == 0) {
+        resume_accepting();
+      }
     }
     int wait_ms = defer_accepting(now);
-    for (const std::int64_t until : {accept_paused_until_ns_, give_way_retry_ns_}) {
+    for (const std::int64_t until : {acceptor_.backoff_until_ns(), give_way_retry_ns_}) {
       if (until != 0) {
         wait_ms = std::min(wait_ms, static_cast<int>((until - now) / 1'000'000) + 1);
       }
@@ -170,6 +162,9 @@ int Worker::run_loop() {
     if (!turns_.empty()) wait_ms = 0;  // connections with requests already buffered
     int count;
     if (app_threads_) {
+      // While accepting is paused (the cap, a stop), a connection an app thread closes must
+      // wake the loop at once: it may let accepting resume, or be the last one.
+      app_threads_->wake_loop_on_close(shutting_down_ || !acceptor_.accepting());
       app_threads_->wake_threads();
       // Signals are looked at when the wake-up pipe says one arrived (handle()).
       count = loop_.wait(ready, wait_ms);
@@ -181,13 +176,13 @@ int Worker::run_loop() {
       if (!check_signals()) return -1;
     }
     for (int i = 0; i < count; ++i) {
-      if (!handle(static_cast<LoopTag*>(ready[i].tag), ready[i])) return -1;
+      if (!handle(static_cast<net::LoopTag*>(ready[i].tag()), ready[i])) return -1;
     }
     if (!take_turns()) return -1;
     if (resume_after_turns_) {
-      // The connections spared at the cap have been read: try again (make_room_for_a_...).
+      // The connections spared at the cap have been read: try again (make_room).
       resume_after_turns_ = false;
-      if (!accepting_ && !shutting_down_) resume_accepting();
+      if (!acceptor_.accepting() && !shutting_down_) resume_accepting();
     }
     closed_.clear();
     if (config_.max_requests != 0 && !stopping_ && context_.requests >= config_.max_requests) {
@@ -196,8 +191,8 @@ int Worker::run_loop() {
   }
 }
 
-bool Worker::handle(LoopTag* tag, const net::Ready& ready) {
-  switch (tag->kind) {
+bool Worker::handle(net::LoopTag* tag, const net::Ready& ready) {
+  switch (static_cast<TagKind>(tag->kind)) {
     case TagKind::wakeup: {
       char drain[64];
       while (::read(wakeup_read_.get(), drain, sizeof drain) > 0) {
@@ -210,14 +205,14 @@ bool Worker::handle(LoopTag* tag, const net::Ready& ready) {
       return true;  // the turn's start reaps what the threads closed
     }
     case TagKind::listener:
-      return accept_from(*static_cast<ListenerSlot*>(tag));
+      return acceptor_.accept_from(*static_cast<net::Acceptor::Slot*>(tag), *this);
     case TagKind::connection: {
       auto* connection = static_cast<Connection*>(tag);
       if (!connections_.contains(connection)) return true;      // closed earlier in this batch
       if (app_threads_ && connection->with_app()) return true;  // not ours (never armed)
-      if (ready.events & EPOLLERR) return settle(connection, Step::close);
+      if (ready.failed()) return settle(connection, Step::close);
       Step step = Step::keep;
-      if (ready.events & EPOLLOUT) step = connection->on_writable();
+      if (ready.writable()) step = connection->on_writable();
       if (step == Step::keep && ready.readable()) step = connection->on_readable();
       return settle(connection, step);
     }
@@ -284,20 +279,13 @@ int Worker::defer_accepting(std::int64_t now) {
   // them too and answer them one after the other while another worker sits idle. A client
   // that stays silent (a slow or idle one) stops holding the listener back after kFreshNs.
   int wait_ms = tick_ms();
-  if (exclusive() || !accepting_ || shutting_down_) return wait_ms;
+  if (exclusive() || !acceptor_.accepting() || shutting_down_) return wait_ms;
   // Only while that connection is the worker's only one: a worker already holding others
   // (slow clients) would otherwise take one silent connection per kFreshNs, and a normal
   // request queued behind 200 of them would wait 10 s in the accept queue.
   const bool waiting = last_accepted_ != nullptr && connections_.size() == 1 &&
                        last_accepted_->idle() && now < last_accepted_ns_ + kFreshNs;
-  for (auto& slot : listeners_) {
-    if (waiting && slot->registered) {
-      loop_.remove(slot->listener.fd.get());
-      slot->registered = false;
-    } else if (!waiting && !slot->registered) {
-      slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), false);
-    }
-  }
+  acceptor_.hold_back(waiting);
   if (waiting) {
     const auto left_ms = static_cast<int>((last_accepted_ns_ + kFreshNs - now) / 1'000'000) + 1;
     wait_ms = std::min(wait_ms, left_ms);
@@ -306,66 +294,46 @@ int Worker::defer_accepting(std::int64_t now) {
 }
 
 bool Worker::exclusive() const noexcept {
-  // The listener is shared by every worker. Event workers are woken one per connection
-  // (EPOLLEXCLUSIVE) and take what is queued. A sync worker runs each request before it reads
-  // the next event, so it takes one connection per wake-up and every idle sync worker is
-  // woken: a connection waits for a busy worker only when no other worker is free, as with
-  // gunicorn's workers blocking in accept().
+  // The listener is shared by every worker. Event and gthread workers are woken one per
+  // connection and take what is queued; a sync worker takes one (see net::Acceptor).
   return config_.keep_alive;
 }
 
-bool Worker::accept_from(ListenerSlot& slot) {
-  const int limit = exclusive() ? kAcceptsPerWakeup : 1;
-  for (int accepted = 0; accepted < limit && accepting_ && !shutting_down_; ++accepted) {
-    if (static_cast<int>(connections_.size()) >= config_.worker_connections) {
-      // At the cap, someone gives way only to a connection that is really there.
-      if (!connection_waiting(slot)) return true;
-      if (!make_room_for_a_connection()) {
-        pause_accepting();
-        return true;
-      }
-    }
-    net::SocketAddress peer;
-    peer.length = sizeof peer.storage;
-    const int fd = ::accept4(slot.listener.fd.get(), reinterpret_cast<sockaddr*>(&peer.storage),
-                             &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        back_off_accepting(errno);
-      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        log::error("accept() failed: " + util::errno_text(errno));
-      }
-      return true;
-    }
-    if (peer.is_ip()) {
-      // Without it a response written in two pieces waits ~40 ms for a delayed ACK.
-      const int on = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    }
-    auto connection = std::make_unique<Connection>(context_, util::unique_fd(fd), peer, slot);
-    Connection* raw = connection.get();
-    connections_.emplace(raw, std::move(connection));
-    last_accepted_ = raw;
-    last_accepted_ns_ = util::monotonic_ns();
-    // Most clients send the request with the connection: read it without another wait. When
-    // the app runs on the loop's thread (event), that happens at the end of the round, after
-    // the clients that were ready before: one wake-up may accept dozens of connections.
-    if (exclusive() && !app_threads_) {
-      turns_.push_back(raw);
-    } else if (!settle(raw, raw->on_readable())) {
-      return false;
-    }
+bool Worker::has_room() {
+  return static_cast<int>(connections_.size()) < config_.worker_connections;
+}
+
+bool Worker::take(net::Acceptor::Accepted accepted, net::Acceptor::Slot& slot, bool draining) {
+  auto connection =
+      std::make_unique<Connection>(context_, std::move(accepted.fd), accepted.peer, slot.listener);
+  Connection* raw = connection.get();
+  connections_.emplace(raw, std::move(connection));
+  // The last drain at shutdown: registered for reading, a request already received is
+  // reported by the next wait.
+  if (draining) return true;
+  last_accepted_ = raw;
+  last_accepted_ns_ = util::monotonic_ns();
+  // Most clients send the request with the connection: read it without another wait. When
+  // the app runs on the loop's thread (event), that happens at the end of the round, after
+  // the clients that were ready before: one wake-up may accept dozens of connections.
+  if (exclusive() && !app_threads_) {
+    turns_.push_back(raw);
+    return true;
   }
-  return true;
+  return settle(raw, raw->on_readable());
 }
 
-bool Worker::connection_waiting(const ListenerSlot& slot) noexcept {
-  pollfd listener{slot.listener.fd.get(), POLLIN, 0};
-  return ::poll(&listener, 1, 0) == 1 && (listener.revents & POLLIN);
+void Worker::accept_failed(int error, bool backing_off) {
+  if (backing_off) {
+    log::error("accept() failed: " + util::errno_text(error) +
+               "; not accepting for a moment (raise the open files limit, or lower "
+               "worker_connections)");
+  } else {
+    log::error("accept() failed: " + util::errno_text(error));
+  }
 }
 
-bool Worker::make_room_for_a_connection() {
+bool Worker::make_room(const net::Acceptor::Slot&) {
   // At the cap, the connection that has waited longest for a request head gives way to the
   // new one: a kept-alive client between requests (nginx closes those when it runs out of
   // connections, too), or one whose head is trickling in. Otherwise a few thousand clients
@@ -409,49 +377,13 @@ bool Worker::make_room_for_a_connection() {
                  ") reached: closing the connection that waited longest for a request");
     }
     close_connection(oldest);
-    return static_cast<int>(connections_.size()) < config_.worker_connections;
+    if (has_room()) return true;
+    break;
   }
-  return false;  // nobody waits for a head: every connection has a request in progress
-}
-
-void Worker::back_off_accepting(int error) {
-  // Out of descriptors (or kernel memory): the listener stays readable, so retrying at once
-  // would spin and flood the log. Stop listening for a moment (a closing connection also
-  // resumes it) and say so at most once a second.
-  const std::int64_t now = util::monotonic_ns();
-  if (now - accept_error_logged_ns_ > 1'000'000'000) {
-    accept_error_logged_ns_ = now;
-    log::error("accept() failed: " + util::errno_text(error) +
-               "; not accepting for a moment (raise the open files limit, or lower "
-               "worker_connections)");
-  }
+  // Nobody waits for a head (every connection has a request in progress), or the one
+  // closed is still an app thread's to close.
   pause_accepting();
-  accept_paused_until_ns_ = now + kAcceptBackoffNs;
-}
-
-void Worker::drain_accept_queues() {
-  // Whether the listener is registered with the loop at this moment (a sync worker defers
-  // accepting now and then) does not matter here: the queue is read directly.
-  for (auto& slot : listeners_) {
-    while (static_cast<int>(connections_.size()) < config_.worker_connections) {
-      net::SocketAddress peer;
-      peer.length = sizeof peer.storage;
-      const int fd = ::accept4(slot->listener.fd.get(), reinterpret_cast<sockaddr*>(&peer.storage),
-                               &peer.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        break;  // EAGAIN: the queue is empty (or another worker took the rest)
-      }
-      if (peer.is_ip()) {
-        const int on = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-      }
-      // Registered for reading: a request already received is reported by the next wait.
-      auto connection = std::make_unique<Connection>(context_, util::unique_fd(fd), peer, *slot);
-      Connection* raw = connection.get();
-      connections_.emplace(raw, std::move(connection));
-    }
-  }
+  return false;
 }
 
 void Worker::close_connection(Connection* connection) {
@@ -478,49 +410,22 @@ void Worker::forget_connection(Connection* connection) {
   std::erase(turns_, connection);
   closed_.push_back(std::move(found->second));
   connections_.erase(found);
-  if (!accepting_ && !shutting_down_ &&
-      static_cast<int>(connections_.size()) < config_.worker_connections) {
-    resume_accepting();
-  }
+  if (!acceptor_.accepting() && !shutting_down_ && has_room()) resume_accepting();
 }
 
 void Worker::pause_accepting() {
-  accepting_ = false;
-  if (app_threads_) app_threads_->wake_loop_on_close(true);
-  for (auto& slot : listeners_) {
-    if (slot->registered) loop_.remove(slot->listener.fd.get());
-    slot->registered = false;
-  }
+  acceptor_.pause();
 }
 
 void Worker::resume_accepting() {
-  accepting_ = true;
-  if (app_threads_) app_threads_->wake_loop_on_close(shutting_down_);
-  for (auto& slot : listeners_) {
-    if (!slot->registered) {
-      slot->registered = loop_.add(slot->listener.fd.get(), EPOLLIN, slot.get(), exclusive());
-    }
-  }
+  acceptor_.resume();
 }
 
 void Worker::begin_shutdown() {
-  // Connections already in the listen queue were accepted by the kernel and their clients
-  // may have sent a request: take them before letting go of the listeners, and serve them.
-  // A socket of this worker's own (reuse_port) first stops taking new connections, so that
-  // none can arrive between the drain and the close (the master does the same for shared
-  // sockets when the whole server stops).
-  for (auto& slot : listeners_) {
-    if (slot->listener.sole_holder) net::refuse_new_connections(slot->listener);
-  }
-  drain_accept_queues();
+  // Connections already queued are taken and served; the listeners are let go of at once.
+  acceptor_.stop(*this);
   shutting_down_ = true;
   context_.stopping = true;
-  pause_accepting();
-  // The listeners are let go of now, not when the worker exits: connections that arrive
-  // during the graceful stop go to the workers still accepting (or, when the server stops,
-  // are refused), rather than waiting in a queue this worker will never read.
-  for (auto& slot : listeners_)
-    slot->listener.fd.reset();
   // An accepted connection that has not sent a byte yet is usually a request on its way: it
   // gets a short grace to arrive rather than a reset (closing it would fail that client).
   // Connections with a request in progress finish, bounded by the arbiter's graceful_timeout.

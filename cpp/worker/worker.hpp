@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net/acceptor.hpp"
 #include "net/address_matcher.hpp"
 #include "net/event_loop.hpp"
 #include "net/listener.hpp"
@@ -30,7 +31,7 @@
 
 namespace monoceros::worker {
 
-class Worker {
+class Worker final : private net::Acceptor::Owner {
  public:
   // `app` is borrowed for the worker's life. Throws std::runtime_error on setup failure.
   // `retire_request` is set to 1 once max_requests is reached (the arbiter replaces the
@@ -40,7 +41,7 @@ class Worker {
          util::SharedCell<int> retire_request = {});
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
-  ~Worker();
+  ~Worker() override;
 
   // Runs until stopped: 0 after a normal stop, -1 when a Python exception is pending (a signal
   // handler raised SystemExit, or the app raised a BaseException). Needs the GIL.
@@ -65,8 +66,7 @@ class Worker {
   int run_loop();
   bool check_signals();
   void reap_closed_by_threads();
-  bool handle(LoopTag* tag, const net::Ready& ready);
-  bool accept_from(ListenerSlot& slot);
+  bool handle(net::LoopTag* tag, const net::Ready& ready);
   bool settle(Connection* connection, Step step);
   bool take_turns();
   void close_connection(Connection* connection);
@@ -74,10 +74,11 @@ class Worker {
   void pause_accepting();
   void resume_accepting();
   void begin_shutdown();
-  void drain_accept_queues();
-  void back_off_accepting(int error);
-  bool make_room_for_a_connection();
-  static bool connection_waiting(const ListenerSlot& slot) noexcept;
+  // net::Acceptor::Owner
+  bool has_room() override;
+  bool make_room(const net::Acceptor::Slot& slot) override;
+  bool take(net::Acceptor::Accepted accepted, net::Acceptor::Slot& slot, bool draining) override;
+  void accept_failed(int error, bool backing_off) override;
   bool exclusive() const noexcept;
   int defer_accepting(std::int64_t now);
   void retire_after_max_requests();
@@ -91,12 +92,12 @@ class Worker {
   net::AddressMatcher proxy_senders_;
   wsgi::EnvironBuilder environ_;
   WorkerContext context_;
-  std::vector<std::unique_ptr<ListenerSlot>> listeners_;
+  net::Acceptor acceptor_;
   util::Heartbeat heartbeat_;
   util::SharedCell<int> retire_request_;
   std::int64_t retire_requested_ns_ = 0;  // when max_requests was reached
   pid_t parent_;
-  LoopTag wakeup_tag_{TagKind::wakeup};
+  net::LoopTag wakeup_tag_ = loop_tag(TagKind::wakeup);
   util::unique_fd wakeup_read_;
   util::unique_fd wakeup_write_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
@@ -108,18 +109,15 @@ class Worker {
   std::vector<Connection*> turns_now_;  // the round's list while take_turns() walks it
   // gthread only: the app threads, and the eventfd they wake the loop with.
   std::unique_ptr<AppThreads> app_threads_;
-  LoopTag app_threads_tag_{TagKind::app_threads};
+  net::LoopTag app_threads_tag_ = loop_tag(TagKind::app_threads);
   util::unique_fd app_threads_wakeup_;
   std::vector<Connection*> closed_by_threads_;
   std::atomic<bool> stopping_ = false;
   bool shutting_down_ = false;
-  bool accepting_ = true;
   Connection* last_accepted_ = nullptr;  // the newest connection, until it closes
   std::int64_t last_accepted_ns_ = 0;
-  std::int64_t accept_paused_until_ns_ = 0;  // out of descriptors: accepting resumes then
-  bool resume_after_turns_ = false;          // see make_room_for_a_connection
-  std::int64_t give_way_retry_ns_ = 0;       // likewise
-  std::int64_t accept_error_logged_ns_ = 0;
+  bool resume_after_turns_ = false;     // see make_room
+  std::int64_t give_way_retry_ns_ = 0;  // likewise
 };
 
 }  // namespace monoceros::worker
