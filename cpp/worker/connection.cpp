@@ -1,10 +1,6 @@
 // Connection: one client connection of a worker, from accept to close.
 #include "worker/connection.hpp"
 
-#include <poll.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -62,7 +58,7 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
                        const net::Listener& listener)
     : net::LoopTag(loop_tag(TagKind::connection)),
       context_(context),
-      fd_(std::move(fd)),
+      transport_(std::move(fd)),
       peer_(peer),
       remote_addr_(peer.host()),
       listener_(listener),
@@ -73,7 +69,7 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
   touch();
   waiting_since_ns_ = util::monotonic_ns();
   interest_ = net::Interest::read;
-  context_.loop.add(fd_.get(), interest_, static_cast<net::LoopTag*>(this),
+  context_.loop.add(transport_.fd(), interest_, static_cast<net::LoopTag*>(this),
                     trigger(context_.config));
 }
 
@@ -84,24 +80,23 @@ Connection::~Connection() {
 void Connection::close_now() noexcept {
   abort();
   release_client_socket();
-  if (!fd_) return;
+  if (!transport_.is_open()) return;
   if (app_closed_socket_) {
     // The app closed gunicorn.socket, which is our descriptor: it is gone (and its number
     // may be in use again), so neither epoll nor close() may touch it.
-    (void)fd_.release();
+    transport_.forget();
     return;
   }
-  context_.loop.remove(fd_.get());
-  fd_.reset();
+  context_.loop.remove(transport_.fd());
+  transport_.close();
 }
 
 bool Connection::input_waiting() const noexcept {
-  int pending = 0;
-  return fd_ && ::ioctl(fd_.get(), FIONREAD, &pending) == 0 && pending > 0;
+  return transport_.input_waiting();
 }
 
 void Connection::rearm() noexcept {
-  context_.loop.modify(fd_.get(), interest_, static_cast<net::LoopTag*>(this),
+  context_.loop.modify(transport_.fd(), interest_, static_cast<net::LoopTag*>(this),
                        trigger(context_.config));
 }
 
@@ -136,12 +131,12 @@ Step Connection::run_on_app_thread() {
 }
 
 void Connection::abort() noexcept {
-  out_.clear();
+  transport_.out().clear();
   end_exchange();
 }
 
 void Connection::end_exchange() noexcept {
-  drop_spool();
+  transport_.end_spool();
   if (response_) {
     response_->complete();
     if (environ_ && context_.config.post_request) run_post_request();
@@ -228,7 +223,7 @@ void Connection::set_interest(net::Interest interest) {
   interest_ = interest;
   // gthread: whoever owns the connection re-arms it once it is done with it (rearm()).
   if (context_.config.threads == 0)
-    context_.loop.modify(fd_.get(), interest, static_cast<net::LoopTag*>(this));
+    context_.loop.modify(transport_.fd(), interest, static_cast<net::LoopTag*>(this));
 }
 
 Step Connection::on_readable() {
@@ -257,7 +252,7 @@ Step Connection::take_turn() {
 Step Connection::read_head() {
   for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
     const bool first_bytes = in_.empty();
-    const long got = net::read_some_compact(fd_.get(), in_, kHeadReadSize);
+    const long got = transport_.read(in_, kHeadReadSize, true);
     if (got > 0) {
       touch();
       // The whole head must arrive within `timeout` of its first byte: a client trickling a
@@ -375,7 +370,7 @@ Step Connection::begin_body() {
 
 Step Connection::read_body() {
   for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
-    const long got = net::read_some(fd_.get(), received_, kBodyReadSize);
+    const long got = transport_.read(received_, kBodyReadSize);
     if (got > 0) {
       touch();
       // Each read must come within `timeout` of the last, and the whole body at the minimum
@@ -497,7 +492,7 @@ wsgi::ConnectionFacts Connection::connection_facts() const {
                                           : std::string_view(listener.server_name);
   facts.server_port = listener.server_port;
   facts.peer_trusted = peer_trusted_;
-  facts.fd = fd_.get();
+  facts.fd = transport_.fd();
   facts.family = peer_.family();
   if (!proxy_.protocol.empty()) facts.proxy = &proxy_;
   return facts;
@@ -565,7 +560,7 @@ Step Connection::after(wsgi::Response::Progress progress) {
     case Progress::finished:
       response_produced_ = true;
       // Inside a pipelined batch the bytes wait for the batch's write (serve_pipelined).
-      if (out_.empty() || batching_) return finish_exchange();
+      if (transport_.out().empty() || batching_) return finish_exchange();
       touch();
       set_interest(net::Interest::write);
       return Step::keep;
@@ -574,7 +569,7 @@ Step Connection::after(wsgi::Response::Progress progress) {
 }
 
 Step Connection::on_writable() {
-  const net::OutQueue::Flush flushed = out_.flush(fd_.get());
+  const net::OutQueue::Flush flushed = transport_.flush();
   if (flushed == net::OutQueue::Flush::failed) {
     if (phase_ == Phase::respond) {
       if (app_runs_elsewhere()) {
@@ -664,7 +659,7 @@ Step Connection::next_request() {
     batching_ = true;
   }
   deadline_ns_ = util::monotonic_ns() + keepalive_ns();
-  if (out_.empty()) set_interest(net::Interest::read);
+  if (transport_.out().empty()) set_interest(net::Interest::read);
   return Step::keep;
 }
 
@@ -684,8 +679,8 @@ Step Connection::serve_pipelined(Step step) {
   const bool yielded = step == Step::keep && pipelined_ && phase_ == Phase::head;
   if (batching_ && (!pipelined_ || yielded)) {
     if (!yielded) batching_ = false;
-    if (step == Step::keep && !out_.empty()) {
-      const net::OutQueue::Flush flushed = out_.flush(fd_.get());
+    if (step == Step::keep && !transport_.out().empty()) {
+      const net::OutQueue::Flush flushed = transport_.flush();
       if (flushed == net::OutQueue::Flush::failed) return Step::close;
       if (flushed == net::OutQueue::Flush::blocked) {
         // on_writable() goes on (with the requests left, or reading) once it is out.
@@ -725,9 +720,9 @@ Step Connection::start_closing() {
   // Bytes the client sent beyond the request (or still in flight) would make close() send a
   // reset that can destroy the response before the client reads it: half-close and linger.
   const bool unread = unread_input_ || input_waiting();
-  if (!unread && out_.empty()) return Step::close;
+  if (!unread && transport_.out().empty()) return Step::close;
   phase_ = Phase::closing;
-  if (!out_.empty()) {
+  if (!transport_.out().empty()) {
     set_interest(net::Interest::write);
     return Step::keep;
   }
@@ -735,7 +730,7 @@ Step Connection::start_closing() {
 }
 
 Step Connection::half_close() {
-  ::shutdown(fd_.get(), SHUT_WR);
+  transport_.shutdown_write();
   phase_ = Phase::linger;
   deadline_ns_ = util::monotonic_ns() + kLingerNs;
   set_interest(net::Interest::read);
@@ -743,18 +738,7 @@ Step Connection::half_close() {
 }
 
 Step Connection::read_linger() {
-  char discard[16 * 1024];
-  for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
-    const ssize_t got = ::recv(fd_.get(), discard, sizeof discard, 0);
-    if (got > 0) {
-      lingered_bytes_ += static_cast<std::uint64_t>(got);
-      if (lingered_bytes_ > kLingerMaxBytes) return Step::close;
-      continue;
-    }
-    if (got < 0 && (errno == EAGAIN || errno == EINTR)) return Step::keep;
-    return Step::close;
-  }
-  return Step::keep;
+  return transport_.discard_input(kLingerMaxBytes) ? Step::keep : Step::close;
 }
 
 Step Connection::reject(http::ParseError error) {
@@ -762,13 +746,13 @@ Step Connection::reject(http::ParseError error) {
   if (log::enabled(log::Level::debug)) {
     log::debug("Invalid request from ip=" + remote_addr_ + ": " + std::string(info.message));
   }
-  out_.clear();
+  transport_.out().clear();
   // Also on the gthread loop's thread: a date cache of its own, not the app threads' one.
   thread_local http::HttpDate error_date;
   queue(http::error_response(info.status, info.reason, info.message, error_date.now(),
                              context_.config.response.server));
   phase_ = Phase::closing;
-  const net::OutQueue::Flush flushed = out_.flush(fd_.get());
+  const net::OutQueue::Flush flushed = transport_.flush();
   if (flushed == net::OutQueue::Flush::failed) return Step::close;
   if (flushed == net::OutQueue::Flush::blocked) {
     set_interest(net::Interest::write);
@@ -778,56 +762,40 @@ Step Connection::reject(http::ParseError error) {
 }
 
 void Connection::queue(std::string bytes) {
-  out_.push_owned(std::move(bytes));
+  transport_.out().push_owned(std::move(bytes));
 }
 
 void Connection::queue_borrowed(PyObject* owner, std::string_view data) {
   Py_INCREF(owner);
-  out_.push_borrowed(data, owner, &release_python_object);
+  transport_.out().push_borrowed(data, owner, &release_python_object);
 }
 
 void Connection::queue_file(PyObject* owner, int fd, std::uint64_t offset, std::uint64_t length) {
   Py_INCREF(owner);
-  out_.push_file(fd, offset, length, owner, &release_python_object);
+  transport_.out().push_file(fd, offset, length, owner, &release_python_object);
 }
 
 bool Connection::flush() {
   // Inside a pipelined batch the bytes wait for the batch's single write, unless they pile up.
   if (batching_ && !congested()) return true;
-  return out_.flush(fd_.get()) != net::OutQueue::Flush::failed;
+  return transport_.flush() != net::OutQueue::Flush::failed;
 }
 
 bool Connection::congested() const {
-  return out_.queued_bytes() > context_.config.output_high_water;
+  return transport_.out().queued_bytes() > context_.config.output_high_water;
 }
 
 bool Connection::make_room() {
   // What sits in memory beyond the mark goes to a spool file, sent from there as the client
   // reads: neither the worker's loop (sync, event) nor a thread (gthread) waits for a slow
   // reader of a write() response, and memory stays bounded.
-  if (out_.memory_bytes() <= context_.config.output_high_water) return true;
-  if (spill_to_spool()) return true;
-  return wait_for_room();
-}
-
-bool Connection::spill_to_spool() noexcept {
+  if (transport_.out().memory_bytes() <= context_.config.output_high_water) return true;
   // sendfile(2) sends the spool: --no-sendfile (a filesystem where it misbehaves) waits instead.
-  if (!context_.config.response.sendfile) return false;
-  if (!spool_) {
-    int error = 0;
-    spool_ = net::SpoolFile::create(util::temp_directory(context_.config.tmp_upload_dir), error);
-    if (!spool_) return false;
+  if (context_.config.response.sendfile &&
+      transport_.spill(util::temp_directory(context_.config.tmp_upload_dir), kMaxSpoolBytes)) {
+    return true;
   }
-  // Like a proxy's temporary files, a spool has a ceiling; past it, write() waits.
-  if (spool_->end() + out_.memory_bytes() > kMaxSpoolBytes) return false;
-  return out_.spill(spool_->fd(), spool_->end(), spool_, &net::SpoolFile::retain,
-                    &net::SpoolFile::release);
-}
-
-void Connection::drop_spool() noexcept {
-  // The queued ranges keep the file open until they are sent.
-  if (spool_) net::SpoolFile::release(spool_);
-  spool_ = nullptr;
+  return wait_for_room();
 }
 
 bool Connection::wait_for_room() {
@@ -838,19 +806,18 @@ bool Connection::wait_for_room() {
   const int poll_ms =
       limit ? static_cast<int>(std::min<std::int64_t>(limit / 4'000'000, 1000)) + 1 : 1000;
   std::int64_t give_up = limit ? util::monotonic_ns() + limit : 0;
-  while (out_.memory_bytes() > context_.config.output_high_water) {
-    int ready;
+  while (transport_.out().memory_bytes() > context_.config.output_high_water) {
+    bool waited;
     {
       wsgi::GilReleased released;
-      pollfd waiting{fd_.get(), POLLOUT, 0};
-      ready = ::poll(&waiting, 1, poll_ms);
+      waited = transport_.wait_writable(poll_ms);
     }
-    if (ready < 0 && errno != EINTR) return false;
-    const std::uint64_t written = out_.written_bytes();
-    if (out_.flush(fd_.get()) == net::OutQueue::Flush::failed) return false;
+    if (!waited) return false;
+    const std::uint64_t written = transport_.out().written_bytes();
+    if (transport_.flush() == net::OutQueue::Flush::failed) return false;
     const std::int64_t now = util::monotonic_ns();
     if (context_.heartbeat) context_.heartbeat->store(now, std::memory_order_relaxed);
-    if (out_.written_bytes() != written) {
+    if (transport_.out().written_bytes() != written) {
       if (limit) give_up = now + limit;
     } else if (give_up && now > give_up) {
       return false;

@@ -14,9 +14,8 @@
 #include "http/proxy_protocol.hpp"
 #include "http/request.hpp"
 #include "net/byte_buffer.hpp"
-#include "net/out_queue.hpp"
 #include "net/socket_address.hpp"
-#include "net/spool_file.hpp"
+#include "net/transport.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/context.hpp"
 #include "wsgi/py_ref.hpp"
@@ -41,7 +40,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   Connection& operator=(const Connection&) = delete;
   ~Connection() override;
 
-  int fd() const noexcept { return fd_.get(); }
+  int fd() const noexcept { return transport_.fd(); }
   Step on_readable();
   Step on_writable();
   // event: a turn given by the worker at the end of a round, to a connection just accepted
@@ -84,7 +83,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   // Waiting for a request head (new, kept alive between requests, or a head still arriving),
   // with nothing to write: at the connection cap, the one waiting longest gives way.
   bool waiting_for_head() const noexcept {
-    return phase_ == Phase::head && !pipelined_ && out_.empty() && !with_app();
+    return phase_ == Phase::head && !pipelined_ && transport_.out().empty() && !with_app();
   }
   std::int64_t waiting_since_ns() const noexcept { return waiting_since_ns_; }
   bool expired(std::int64_t now_ns) const noexcept { return deadline_ns_ && now_ns > deadline_ns_; }
@@ -138,9 +137,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   void end_exchange() noexcept;
   void run_post_request() noexcept;
   bool socket_closed_by_app() noexcept;
-  bool spill_to_spool() noexcept;
   bool wait_for_room();
-  void drop_spool() noexcept;
   void release_client_socket() noexcept;
   void set_interest(net::Interest interest);
   void touch() noexcept;
@@ -151,7 +148,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   bool body_too_large(std::uint64_t size) const noexcept;
 
   WorkerContext& context_;
-  util::unique_fd fd_;
+  net::Transport transport_;
   net::SocketAddress peer_;
   std::string remote_addr_;
   const net::Listener& listener_;
@@ -183,15 +180,12 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   std::uint64_t served_ = 0;           // requests answered on this connection
   bool last_before_retiring_ = false;  // this request reaches max_requests (or is past it)
 
-  net::OutQueue out_;
-  net::SpoolFile* spool_ = nullptr;  // this response's write() overflow; one reference
   std::optional<wsgi::Response> response_;
   bool response_produced_ = false;  // the Response has nothing more to produce
   wsgi::PyRef environ_;
   wsgi::PyRef client_socket_;       // environ['gunicorn.socket'], over fd_, for the connection
   bool app_closed_socket_ = false;  // an app closed it, and so our descriptor
   std::int64_t request_start_ns_ = 0;
-  std::uint64_t lingered_bytes_ = 0;
 
   std::atomic<bool> with_app_{false};  // gthread: an app thread owns the connection
   bool on_app_thread_ = false;         // inside run_on_app_thread()
