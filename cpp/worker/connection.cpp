@@ -42,12 +42,6 @@ void release_python_object(void* owner) noexcept {
   wsgi::release_reference(static_cast<PyObject*>(owner));
 }
 
-// gthread registers connections one-shot: an event disarms the connection, so the loop never
-// hears of one an app thread owns, and whoever owns it next re-arms it (rearm()).
-net::Trigger trigger(const WorkerConfig& config) {
-  return config.threads > 0 ? net::Trigger::one_shot : net::Trigger::level;
-}
-
 std::int64_t timeout_ns(const WorkerConfig& config) {
   return config.timeout > 0 ? util::seconds_to_ns(config.timeout) : 0;
 }
@@ -70,7 +64,7 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
   waiting_since_ns_ = util::monotonic_ns();
   interest_ = net::Interest::read;
   context_.loop.add(transport_.fd(), interest_, static_cast<net::LoopTag*>(this),
-                    trigger(context_.config));
+                    context_.connection_trigger);
 }
 
 Connection::~Connection() {
@@ -97,7 +91,7 @@ bool Connection::input_waiting() const noexcept {
 
 void Connection::rearm() noexcept {
   context_.loop.modify(transport_.fd(), interest_, static_cast<net::LoopTag*>(this),
-                       trigger(context_.config));
+                       context_.connection_trigger);
 }
 
 void Connection::hand_back() noexcept {
@@ -106,7 +100,7 @@ void Connection::hand_back() noexcept {
 }
 
 bool Connection::app_runs_elsewhere() const noexcept {
-  return context_.config.threads > 0 && !on_app_thread_;
+  return !context_.app_inline && !on_app_thread_;
 }
 
 Step Connection::run_on_app_thread() {
@@ -221,8 +215,8 @@ void Connection::touch() noexcept {
 void Connection::set_interest(net::Interest interest) {
   if (interest == interest_) return;
   interest_ = interest;
-  // gthread: whoever owns the connection re-arms it once it is done with it (rearm()).
-  if (context_.config.threads == 0)
+  // One-shot (gthread): whoever owns the connection re-arms it once done with it (rearm()).
+  if (context_.connection_trigger != net::Trigger::one_shot)
     context_.loop.modify(transport_.fd(), interest, static_cast<net::LoopTag*>(this));
 }
 
@@ -669,7 +663,7 @@ Step Connection::serve_pipelined(Step step) {
   // When the app runs on the loop's thread, a turn answers a bounded number of them; the
   // connection then waits for the end of the round (wants_turn), behind the other clients.
   int answered = 0;
-  const bool bounded = context_.config.threads == 0;
+  const bool bounded = context_.app_inline;
   while (step == Step::keep && pipelined_ && phase_ == Phase::head) {
     if (bounded && ++answered > kPipelinedPerTurn) break;
     pipelined_ = false;

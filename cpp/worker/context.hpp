@@ -21,7 +21,7 @@
 namespace monoceros::worker {
 
 // What an event's tag points to (the `kind` of its net::LoopTag).
-enum class TagKind : std::uint8_t { listener, wakeup, app_threads, connection };
+enum class TagKind : std::uint8_t { listener, wakeup, app_runtime, connection };
 constexpr net::LoopTag loop_tag(TagKind kind) noexcept {
   return {static_cast<std::uint8_t>(kind)};
 }
@@ -44,6 +44,10 @@ struct WorkerContext {
   // The disk this worker's spooled request bodies may use at once (body_spool_limit). Shared:
   // a body (inside a wsgi.input object an app may keep) can outlive the worker's loop.
   std::shared_ptr<util::SpoolBudget> spool_budget;
+  // Fixed by the worker's app runtime (AppRuntime): whether the app runs on the loop's
+  // thread, and how connections are registered with the loop.
+  bool app_inline = true;
+  net::Trigger connection_trigger = net::Trigger::level;
 };
 
 }  // namespace monoceros::worker

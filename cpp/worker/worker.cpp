@@ -2,7 +2,6 @@
 #include "worker/worker.hpp"
 
 #include <fcntl.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,7 +12,6 @@
 #include "util/clock.hpp"
 #include "util/errno_text.hpp"
 #include "util/temp_file.hpp"
-#include "wsgi/gil.hpp"
 
 namespace monoceros::worker {
 namespace {
@@ -69,12 +67,10 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
   wakeup_read_.reset(fds[0]);
   wakeup_write_.reset(fds[1]);
   loop_.add(wakeup_read_.get(), net::Interest::read, &wakeup_tag_);
-  if (config_.threads > 0) {
-    app_threads_wakeup_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!app_threads_wakeup_) throw std::runtime_error("eventfd failed");
-    loop_.add(app_threads_wakeup_.get(), net::Interest::read, &app_threads_tag_);
-    app_threads_ = std::make_unique<AppThreads>(app_threads_wakeup_.get());
-  }
+  runtime_ = config_.threads > 0 ? make_thread_pool_runtime(config_.threads, loop_, runtime_tag_)
+                                 : make_inline_runtime();
+  context_.app_inline = runtime_->runs_inline();
+  context_.connection_trigger = runtime_->connection_trigger();
 }
 
 Worker::~Worker() {
@@ -90,27 +86,15 @@ int Worker::tick_ms() const {
 }
 
 int Worker::run() {
-  if (!app_threads_) return run_loop();
-  // gthread: the loop never holds the GIL; the app threads share it.
-  int status;
-  {
-    wsgi::GilReleased released;
-    status = run_loop();
-    app_threads_->finish();
-  }
-  if (log::enabled(log::Level::debug)) {
-    log::debug("App threads took " + std::to_string(app_threads_->jobs_taken()) + " jobs after " +
-               std::to_string(app_threads_->wakeups()) + " wake-ups");
-  }
-  if (status < 0 && !PyErr_Occurred()) app_threads_->restore_fatal();
-  return status;
+  return runtime_->run([this] { return run_loop(); });
 }
 
-bool Worker::check_signals() {
-  // Python-level signal handlers (TERM, INT, QUIT, ABRT, USR1) run here, in this thread.
-  if (!app_threads_) return PyErr_CheckSignals() == 0;
-  wsgi::GilHeld held;
-  return PyErr_CheckSignals() == 0;
+bool Worker::forget_closed_elsewhere() {
+  const bool fine = runtime_->collect_closed(closed_elsewhere_);
+  for (Connection* connection : closed_elsewhere_)
+    forget_connection(connection);
+  closed_elsewhere_.clear();
+  return fine;
 }
 
 int Worker::run_loop() {
@@ -119,10 +103,7 @@ int Worker::run_loop() {
   for (;;) {
     const std::int64_t now = util::monotonic_ns();
     heartbeat_->store(now, std::memory_order_relaxed);
-    if (app_threads_) {
-      reap_closed_by_threads();
-      if (app_threads_->fatal()) return -1;
-    }
+    if (!forget_closed_elsewhere()) return -1;
     if (stopping_ && !shutting_down_) begin_shutdown();
     if (shutting_down_ && connections_.empty()) return 0;
     if (now >= next_housekeeping) {
@@ -160,21 +141,11 @@ int Worker::run_loop() {
       }
     }
     if (!turns_.empty()) wait_ms = 0;  // connections with requests already buffered
-    int count;
-    if (app_threads_) {
-      // While accepting is paused (the cap, a stop), a connection an app thread closes must
-      // wake the loop at once: it may let accepting resume, or be the last one.
-      app_threads_->wake_loop_on_close(shutting_down_ || !acceptor_.accepting());
-      app_threads_->wake_threads();
-      // Signals are looked at when the wake-up pipe says one arrived (handle()).
-      count = loop_.wait(ready, wait_ms);
-    } else {
-      {
-        wsgi::GilReleased released;
-        count = loop_.wait(ready, wait_ms);
-      }
-      if (!check_signals()) return -1;
-    }
+    int count = 0;
+    // While accepting is paused (the cap, a stop), a connection closed elsewhere must wake
+    // the loop at once: it may let accepting resume, or be the last one.
+    const bool wake_on_close = shutting_down_ || !acceptor_.accepting();
+    if (!runtime_->wait(loop_, ready, wait_ms, wake_on_close, count)) return -1;
     for (int i = 0; i < count; ++i) {
       if (!handle(static_cast<net::LoopTag*>(ready[i].tag()), ready[i])) return -1;
     }
@@ -197,19 +168,17 @@ bool Worker::handle(net::LoopTag* tag, const net::Ready& ready) {
       char drain[64];
       while (::read(wakeup_read_.get(), drain, sizeof drain) > 0) {
       }
-      return check_signals();
+      return runtime_->check_signals();
     }
-    case TagKind::app_threads: {
-      std::uint64_t count;
-      [[maybe_unused]] const auto ignored = ::read(app_threads_wakeup_.get(), &count, sizeof count);
-      return true;  // the turn's start reaps what the threads closed
-    }
+    case TagKind::app_runtime:
+      runtime_->on_wakeup();
+      return true;  // the round's start forgets what the runtime closed
     case TagKind::listener:
       return acceptor_.accept_from(*static_cast<net::Acceptor::Slot*>(tag), *this);
     case TagKind::connection: {
       auto* connection = static_cast<Connection*>(tag);
-      if (!connections_.contains(connection)) return true;      // closed earlier in this batch
-      if (app_threads_ && connection->with_app()) return true;  // not ours (never armed)
+      if (!connections_.contains(connection)) return true;  // closed earlier in this batch
+      if (!runtime_->loop_owns(*connection)) return true;   // not ours (never armed)
       if (ready.failed()) return settle(connection, Step::close);
       Step step = Step::keep;
       if (ready.writable()) step = connection->on_writable();
@@ -223,13 +192,14 @@ bool Worker::handle(net::LoopTag* tag, const net::Ready& ready) {
 bool Worker::settle(Connection* connection, Step step) {
   switch (step) {
     case Step::keep:
-      if (app_threads_) connection->rearm();  // one-shot: the event disarmed it
+      // One-shot: the event disarmed it.
+      if (context_.connection_trigger == net::Trigger::one_shot) connection->rearm();
       if (connection->wants_turn() && std::ranges::find(turns_, connection) == turns_.end()) {
         turns_.push_back(connection);
       }
       return true;
     case Step::hand_off:
-      app_threads_->push(connection);
+      runtime_->hand_off(*connection);
       return true;
     case Step::close:
       close_connection(connection);
@@ -316,7 +286,7 @@ bool Worker::take(net::Acceptor::Accepted accepted, net::Acceptor::Slot& slot, b
   // Most clients send the request with the connection: read it without another wait. When
   // the app runs on the loop's thread (event), that happens at the end of the round, after
   // the clients that were ready before: one wake-up may accept dozens of connections.
-  if (exclusive() && !app_threads_) {
+  if (exclusive() && runtime_->runs_inline()) {
     turns_.push_back(raw);
     return true;
   }
@@ -387,20 +357,7 @@ bool Worker::make_room(const net::Acceptor::Slot&) {
 }
 
 void Worker::close_connection(Connection* connection) {
-  if (app_threads_ && connection->holds_python()) {
-    // Letting go of Python objects needs the GIL: an app thread closes it.
-    connection->dispose();
-    app_threads_->push(connection);
-    return;
-  }
-  forget_connection(connection);
-}
-
-void Worker::reap_closed_by_threads() {
-  app_threads_->take_closed(closed_by_threads_);
-  for (Connection* connection : closed_by_threads_)
-    forget_connection(connection);
-  closed_by_threads_.clear();
+  if (!runtime_->close_elsewhere(*connection)) forget_connection(connection);
 }
 
 void Worker::forget_connection(Connection* connection) {
@@ -445,12 +402,11 @@ std::vector<Connection*> Worker::loop_owned_connections() {
   // runs as long as the app takes, as in gunicorn's gthread worker). The lock keeps threads
   // from handing connections back while the list is made; those listed stay the loop's, since
   // only the loop hands connections to threads.
-  std::unique_lock<std::mutex> lock;
-  if (app_threads_) lock = std::unique_lock(app_threads_->mutex());
+  const std::unique_lock<std::mutex> lock = runtime_->hold_owners();
   std::vector<Connection*> owned;
   owned.reserve(connections_.size());
   for (auto& [raw, unique] : connections_) {
-    if (!app_threads_ || !raw->with_app()) owned.push_back(raw);
+    if (runtime_->loop_owns(*raw)) owned.push_back(raw);
   }
   return owned;
 }

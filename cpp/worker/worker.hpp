@@ -22,7 +22,7 @@
 #include "net/listener.hpp"
 #include "util/shared_memory.hpp"
 #include "util/unique_fd.hpp"
-#include "worker/app_threads.hpp"
+#include "worker/app_runtime.hpp"
 #include "worker/config.hpp"
 #include "worker/connection.hpp"
 #include "worker/context.hpp"
@@ -49,10 +49,8 @@ class Worker final : private net::Acceptor::Owner {
 
   // gthread: run by each of the worker's Python threads (GIL held); returns once run() has.
   // Returns at once for the other worker classes.
-  void serve_requests() {
-    if (app_threads_) app_threads_->serve();
-  }
-  int threads() const noexcept { return config_.threads; }
+  void serve_requests() { runtime_->serve(); }
+  int threads() const noexcept { return runtime_->threads(); }
 
   // Graceful stop (SIGTERM): accept nothing new, finish what was accepted, then return.
   void request_stop() noexcept { stopping_ = true; }
@@ -64,8 +62,7 @@ class Worker final : private net::Acceptor::Owner {
 
  private:
   int run_loop();
-  bool check_signals();
-  void reap_closed_by_threads();
+  bool forget_closed_elsewhere();
   bool handle(net::LoopTag* tag, const net::Ready& ready);
   bool settle(Connection* connection, Step step);
   bool take_turns();
@@ -107,11 +104,10 @@ class Worker final : private net::Acceptor::Owner {
   // ready, so newcomers and long pipelines take their turn instead of everyone's.
   std::vector<Connection*> turns_;
   std::vector<Connection*> turns_now_;  // the round's list while take_turns() walks it
-  // gthread only: the app threads, and the eventfd they wake the loop with.
-  std::unique_ptr<AppThreads> app_threads_;
-  net::LoopTag app_threads_tag_ = loop_tag(TagKind::app_threads);
-  util::unique_fd app_threads_wakeup_;
-  std::vector<Connection*> closed_by_threads_;
+  // Where the app runs (AppRuntime); its wake-up, if it has one, is reported under this tag.
+  net::LoopTag runtime_tag_ = loop_tag(TagKind::app_runtime);
+  std::unique_ptr<AppRuntime> runtime_;
+  std::vector<Connection*> closed_elsewhere_;
   std::atomic<bool> stopping_ = false;
   bool shutting_down_ = false;
   Connection* last_accepted_ = nullptr;  // the newest connection, until it closes
