@@ -57,9 +57,7 @@ Connection::Connection(WorkerContext& context, util::unique_fd fd, const net::So
       remote_addr_(peer.host()),
       listener_(listener),
       peer_trusted_(context.trusted_proxies.matches(peer)),
-      proxy_checked_(context.config.proxy_protocol == http::ProxyProtocolMode::off),
-      chunked_(&context.config.parser) {
-  chunked_.set_body_limit(context.config.limit_request_body);
+      reader_(reader_settings()) {
   touch();
   waiting_since_ns_ = util::monotonic_ns();
   interest_ = net::Interest::read;
@@ -245,8 +243,8 @@ Step Connection::take_turn() {
 
 Step Connection::read_head() {
   for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
-    const bool first_bytes = in_.empty();
-    const long got = transport_.read(in_, kHeadReadSize, true);
+    const bool first_bytes = reader_.idle();
+    const long got = transport_.read(reader_.input(), kHeadReadSize, true);
     if (got > 0) {
       touch();
       // The whole head must arrive within `timeout` of its first byte: a client trickling a
@@ -269,102 +267,81 @@ Step Connection::read_head() {
   return Step::keep;
 }
 
-Step Connection::parse_proxy_header() {
-  const http::ProxyResult result =
-      http::parse_proxy_header(in_.view(), context_.config.proxy_protocol, proxy_);
-  // The sender is checked as soon as the bytes are known to be a PROXY header, before they
-  // are trusted for anything (gunicorn answers 403 ForbiddenProxyRequest).
-  if (result.detected && !context_.proxy_senders.matches(peer_)) {
-    return reject(http::ParseError::forbidden_proxy);
-  }
-  switch (result.status) {
-    case http::ProxyStatus::partial:
-      return Step::keep;
-    case http::ProxyStatus::error:
-      return reject(result.error);
-    case http::ProxyStatus::complete:
-      in_.consume(result.consumed);
-      if (proxy_.has_addresses) remote_addr_ = proxy_.client_addr;
-      break;
-    case http::ProxyStatus::absent:
-      proxy_ = http::ProxyInfo{};
-      break;
-  }
-  proxy_checked_ = true;
-  return Step::keep;
+http::RequestReader::Settings Connection::reader_settings() const noexcept {
+  const WorkerConfig& config = context_.config;
+  http::RequestReader::Settings settings;
+  settings.parser = &config.parser;
+  settings.proxy = config.proxy_protocol;
+  settings.peer_trusted = peer_trusted_;
+  settings.proxy_sender_allowed = config.proxy_protocol != http::ProxyProtocolMode::off &&
+                                  context_.proxy_senders.matches(peer_);
+  settings.body_limit = config.limit_request_body;
+  return settings;
 }
 
 Step Connection::parse_head() {
-  // PROXY protocol: only before the first request of a connection, as in gunicorn.
-  if (!proxy_checked_) {
-    const Step step = parse_proxy_header();
-    if (step != Step::keep || !proxy_checked_ || phase_ != Phase::head) return step;
+  // Goes as far as the bytes received allow: heads, the bodies that follow, and (pipelining)
+  // the requests after them, one request at a time.
+  for (;;) {
+    const http::RequestReader::Event event = reader_.advance(&Connection::append_body, this);
+    if (!proxy_applied_ && reader_.proxy_settled()) {
+      // PROXY protocol: the client's address the load balancer passed on.
+      proxy_applied_ = true;
+      if (reader_.proxy().has_addresses) remote_addr_ = reader_.proxy().client_addr;
+    }
+    // The disk this worker's spooled bodies may use is bounded (see refuse_body).
+    if (body_failed_ && body_ && body_->over_budget()) {
+      return refuse_body(!body_->larger_than_budget());
+    }
+    switch (event) {
+      case http::RequestReader::Event::need_bytes:
+        // RFC 9110 §10.1.1: the client waits for 100 before sending the body. The body is
+        // read before the app runs, so the interim response goes out now (as gunicorn does).
+        if (reader_.take_continue()) {
+          queue(std::string(kContinue));
+          if (!flush()) return Step::close;
+        }
+        return Step::keep;
+      case http::RequestReader::Event::head: {
+        const Step step = begin_body();
+        if (step != Step::keep) return step;
+        continue;
+      }
+      case http::RequestReader::Event::complete:
+        return body_complete();
+      case http::RequestReader::Event::failed:
+        return reject(reader_.error());
+    }
   }
-  const http::ParseResult result =
-      http::parse_request(in_.readable(), context_.config.parser, peer_trusted_, request_);
-  switch (result.status) {
-    case http::ParseStatus::partial:
-      return Step::keep;
-    case http::ParseStatus::error:
-      return reject(result.error);
-    case http::ParseStatus::complete:
-      head_length_ = result.consumed;
-      return begin_body();
-  }
-  return Step::keep;
 }
 
 Step Connection::begin_body() {
   body_.reset();
   body_failed_ = false;
-  body_truncated_ = false;
-  unread_input_ = false;
-  switch (request_.framing) {
-    case http::BodyFraming::none:
-      carry(in_.view().substr(head_length_));
-      return request_complete();
-    case http::BodyFraming::content_length:
-      // Refused from the head alone: the body is never read (RFC 9110 §15.5.14).
-      if (body_too_large(request_.content_length)) return reject(http::ParseError::body_too_large);
-      // A body that will be spooled and cannot fit in the disk budget is refused before it is
-      // read (it may still be refused later, should other uploads fill the budget first).
-      if (request_.content_length > context_.config.body_memory_limit) {
-        const util::SpoolBudget& budget = *context_.spool_budget;
-        if (!budget.could_hold(request_.content_length)) return refuse_body(false);
-        if (budget.limit() != 0 && budget.used() + request_.content_length > budget.limit()) {
-          return refuse_body(true);
-        }
-      }
-      body_remaining_ = request_.content_length;
-      if (body_remaining_ == 0) {
-        carry(in_.view().substr(head_length_));
-        return request_complete();
-      }
-      break;
-    case http::BodyFraming::chunked:
-      chunked_.reset();
-      break;
+  const http::Request& request = reader_.request();
+  const bool has_body =
+      request.framing == http::BodyFraming::chunked ||
+      (request.framing == http::BodyFraming::content_length && request.content_length != 0);
+  if (!has_body) return Step::keep;  // complete already: the reader says so next
+  // A body that will be spooled and cannot fit in the disk budget is refused before it is
+  // read (it may still be refused later, should other uploads fill the budget first).
+  if (request.framing == http::BodyFraming::content_length &&
+      request.content_length > context_.config.body_memory_limit) {
+    const util::SpoolBudget& budget = *context_.spool_budget;
+    if (!budget.could_hold(request.content_length)) return refuse_body(false);
+    if (budget.limit() != 0 && budget.used() + request.content_length > budget.limit()) {
+      return refuse_body(true);
+    }
   }
   phase_ = Phase::body;
   body_started_ns_ = util::monotonic_ns();
   body_received_ = 0;
-  const std::string_view already = in_.view().substr(head_length_);
-  if (!already.empty()) {
-    const Step step = feed_body(already);
-    if (step != Step::keep || phase_ != Phase::body) return step;
-  }
-  // RFC 9110 §10.1.1: the client waits for 100 before sending the body. The body is read
-  // before the app runs, so the interim response goes out now (as gunicorn does).
-  if (request_.expect_continue) {
-    queue(std::string(kContinue));
-    if (!flush()) return Step::close;
-  }
   return Step::keep;
 }
 
 Step Connection::read_body() {
   for (int reads = 0; reads < kReadsPerWakeup; ++reads) {
-    const long got = transport_.read(received_, kBodyReadSize);
+    const long got = transport_.read(reader_.input(), kBodyReadSize);
     if (got > 0) {
       touch();
       // Each read must come within `timeout` of the last, and the whole body at the minimum
@@ -375,8 +352,7 @@ Step Connection::read_body() {
             std::min<std::uint64_t>(body_received_ / kMinBodyBytesPerSecond, 1ULL << 32));
         expire_by(body_started_ns_ + limit + util::seconds_to_ns(allowance));
       }
-      const Step step = feed_body(received_.view());
-      received_.clear();
+      const Step step = parse_head();
       if (step != Step::keep || phase_ != Phase::body) return step;
       continue;
     }
@@ -385,54 +361,19 @@ Step Connection::read_body() {
     // End of stream inside the body. A chunked body is broken without its last chunk; a
     // Content-Length body goes to the app truncated (it can compare CONTENT_LENGTH), and the
     // connection closes after the response.
-    if (request_.framing == http::BodyFraming::chunked) {
-      return reject(http::ParseError::chunk_missing_terminator);
+    if (reader_.end_of_stream() == http::RequestReader::Event::failed) {
+      return reject(reader_.error());
     }
-    body_truncated_ = true;
     return body_complete();
   }
   return Step::keep;
 }
 
-void Connection::append_chunked(void* self, std::string_view payload) {
+void Connection::append_body(void* self, std::string_view payload) {
   auto* connection = static_cast<Connection*>(self);
-  // The decoder enforces limit_request_body from each chunk-size line.
+  // The reader enforces limit_request_body (from Content-Length, or each chunk-size line).
   if (connection->body_failed_) return;
   if (!connection->body().append(payload)) connection->body_failed_ = true;
-}
-
-bool Connection::body_too_large(std::uint64_t size) const noexcept {
-  const std::uint64_t limit = context_.config.limit_request_body;
-  return limit != 0 && size > limit;
-}
-
-Step Connection::feed_body(std::string_view bytes) {
-  if (request_.framing == http::BodyFraming::content_length) {
-    const std::size_t take =
-        bytes.size() < body_remaining_ ? bytes.size() : static_cast<std::size_t>(body_remaining_);
-    if (!body().append(bytes.substr(0, take))) {
-      if (body_->over_budget()) return refuse_body(!body_->larger_than_budget());
-      body_failed_ = true;
-    }
-    body_remaining_ -= take;
-    // Bytes past the body are the next (pipelined) request.
-    if (body_remaining_ == 0) carry(bytes.substr(take));
-    return body_remaining_ == 0 ? body_complete() : Step::keep;
-  }
-  const http::ChunkedResult result = chunked_.feed(bytes, &Connection::append_chunked, this);
-  if (body_failed_ && body_ && body_->over_budget()) {
-    return refuse_body(!body_->larger_than_budget());
-  }
-  switch (result.status) {
-    case http::ChunkedStatus::partial:
-      return Step::keep;
-    case http::ChunkedStatus::error:
-      return reject(result.error);
-    case http::ChunkedStatus::complete:
-      carry(bytes.substr(result.consumed));
-      return body_complete();
-  }
-  return Step::keep;
 }
 
 Step Connection::refuse_body(bool for_now) {
@@ -488,7 +429,7 @@ wsgi::ConnectionFacts Connection::connection_facts() const {
   facts.peer_trusted = peer_trusted_;
   facts.fd = transport_.fd();
   facts.family = peer_.family();
-  if (!proxy_.protocol.empty()) facts.proxy = &proxy_;
+  if (!reader_.proxy().protocol.empty()) facts.proxy = &reader_.proxy();
   return facts;
 }
 
@@ -502,7 +443,7 @@ Step Connection::dispatch() {
   // gunicorn's default pre_request hook logs each request at debug level; a hook the user set
   // replaces it (and runs once the environ exists, below).
   if (!context_.config.pre_request && log::enabled(log::Level::debug)) {
-    log::debug(std::string(request_.method) + " " + std::string(request_.path));
+    log::debug(std::string(reader_.request().method) + " " + std::string(reader_.request().path));
   }
 
   // Decided once, before the response says whether the connection stays (see may_keep_alive).
@@ -510,18 +451,19 @@ Step Connection::dispatch() {
   last_before_retiring_ =
       max_requests != 0 && context_.requests.load(std::memory_order_relaxed) + 1 >= max_requests;
   wsgi::RequestFacts facts;
-  facts.version_minor = request_.version_major > 1 ? 1 : request_.version_minor;
-  facts.head = request_.method == "HEAD";
+  const http::Request& request = reader_.request();
+  facts.version_minor = request.version_major > 1 ? 1 : request.version_minor;
+  facts.head = request.method == "HEAD";
   // The sync worker closes every connection, as gunicorn's does; the event worker keeps it
   // when the client asked for it (the Response still closes a close-delimited body).
   facts.keep_alive = may_keep_alive();
-  facts.raw_uri = request_.target;
+  facts.raw_uri = request.target;
   response_.emplace(context_.config.response, context_.date, facts, *this);
 
   wsgi::PyRef input = wsgi::PyRef::steal(wsgi::new_input(std::move(body_)));
   http::ParseError rejected = http::ParseError::none;
   if (input) {
-    environ_ = wsgi::PyRef::steal(context_.environ.build(request_, connection_facts(), input.get(),
+    environ_ = wsgi::PyRef::steal(context_.environ.build(request, connection_facts(), input.get(),
                                                          response_->early_hints(), client_socket_,
                                                          rejected));
   }
@@ -618,37 +560,23 @@ bool Connection::may_keep_alive() const noexcept {
   // begun, and this is not the request that reaches max_requests (or one after it): as in
   // gunicorn, the client is told the connection ends, so it never sends a request to a worker
   // on its way out.
-  return context_.config.keep_alive && context_.config.keepalive > 0 && request_.keep_alive &&
-         !context_.stopping && !last_before_retiring_;
+  return context_.config.keep_alive && context_.config.keepalive > 0 &&
+         reader_.request().keep_alive && !context_.stopping && !last_before_retiring_;
 }
 
 bool Connection::keeps_alive() const noexcept {
   // Decided again once the response is done: the worker may have begun to stop meanwhile,
   // and the response itself may need the close (close-delimited body, short body).
-  return may_keep_alive() && !body_truncated_ && response_ && !response_->must_close();
-}
-
-void Connection::carry(std::string_view bytes) {
-  if (bytes.empty()) return;
-  unread_input_ = true;
-  carry_.assign(bytes.data(), bytes.size());
+  return may_keep_alive() && !reader_.body_truncated() && response_ && !response_->must_close();
 }
 
 Step Connection::next_request() {
   // The connection waits for its next request; bytes that arrived with this one are parsed
   // by serve_pipelined() once this call has unwound (no recursion per pipelined request).
   phase_ = Phase::head;
-  request_ = http::Request{};
-  head_length_ = 0;
-  unread_input_ = false;
   waiting_since_ns_ = util::monotonic_ns();
-  in_.clear();
-  if (!carry_.empty()) {
-    const std::span<char> space = in_.prepare(carry_.size());
-    std::memcpy(space.data(), carry_.data(), carry_.size());
-    in_.commit(carry_.size());
-    carry_.clear();
-    head_started_ns_ = util::monotonic_ns();
+  if (reader_.next_request()) {
+    head_started_ns_ = waiting_since_ns_;
     pipelined_ = true;
     batching_ = true;
   }
@@ -706,14 +634,14 @@ void Connection::log_access() {
     }
   }
   if (!context_.access_log || !context_.config.access_log) return;
-  AccessFacts facts{request_, *response_, environ_.get(), remote_addr_, elapsed_ns};
+  AccessFacts facts{reader_.request(), *response_, environ_.get(), remote_addr_, elapsed_ns};
   write_access_record(*context_.access_log, context_.config.access_log, facts);
 }
 
 Step Connection::start_closing() {
   // Bytes the client sent beyond the request (or still in flight) would make close() send a
   // reset that can destroy the response before the client reads it: half-close and linger.
-  const bool unread = unread_input_ || input_waiting();
+  const bool unread = reader_.bytes_beyond_request() || input_waiting();
   if (!unread && transport_.out().empty()) return Step::close;
   phase_ = Phase::closing;
   if (!transport_.out().empty()) {

@@ -9,11 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "http/chunked.hpp"
 #include "http/errors.hpp"
-#include "http/proxy_protocol.hpp"
-#include "http/request.hpp"
-#include "net/byte_buffer.hpp"
+#include "http/request_reader.hpp"
 #include "net/socket_address.hpp"
 #include "net/transport.hpp"
 #include "util/unique_fd.hpp"
@@ -72,7 +69,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   void dispose() noexcept { dispose_ = true; }
 
   // Idle means nothing of a request has arrived yet.
-  bool idle() const noexcept { return phase_ == Phase::head && in_.empty(); }
+  bool idle() const noexcept { return phase_ == Phase::head && reader_.idle(); }
   // Kept alive after a response, waiting for the next request: safe to close on a graceful
   // stop (clients retry a request on a reused connection that closes before it is answered).
   // Not when the next request's bytes are already in the socket, unread: that request is in
@@ -112,10 +109,8 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
 
   Step read_head();
   Step parse_head();
-  Step parse_proxy_header();
   Step begin_body();
   Step read_body();
-  Step feed_body(std::string_view bytes);
   Step body_complete();
   Step refuse_body(bool for_now);
   Step request_complete();
@@ -128,7 +123,6 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   std::int64_t keepalive_ns() const noexcept;
   Step next_request();
   Step serve_pipelined(Step step);
-  void carry(std::string_view bytes);
   Step reject(http::ParseError error);
   Step start_closing();
   Step read_linger();
@@ -144,8 +138,8 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   wsgi::RequestBody& body();
   wsgi::ConnectionFacts connection_facts() const;
   void log_access();
-  static void append_chunked(void* self, std::string_view payload);
-  bool body_too_large(std::uint64_t size) const noexcept;
+  static void append_body(void* self, std::string_view payload);
+  http::RequestReader::Settings reader_settings() const noexcept;
 
   WorkerContext& context_;
   net::Transport transport_;
@@ -153,8 +147,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   std::string remote_addr_;
   const net::Listener& listener_;
   bool peer_trusted_ = false;
-  bool proxy_checked_ = false;  // the PROXY header (or its absence) has been settled
-  http::ProxyInfo proxy_;
+  bool proxy_applied_ = false;  // remote_addr_ is the PROXY header's (or there is none)
   Phase phase_ = Phase::head;
   net::Interest interest_ = net::Interest::read;
   std::int64_t deadline_ns_ = 0;
@@ -163,18 +156,11 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   std::int64_t body_started_ns_ = 0;   // when the current body began to arrive
   std::uint64_t body_received_ = 0;    // its bytes read so far (see read_body)
 
-  net::ByteBuffer in_;        // the request head; never reallocated once the head is parsed
-  net::ByteBuffer received_;  // body bytes read after the head
-  http::Request request_;
-  std::size_t head_length_ = 0;
+  // The HTTP/1 reading side: heads, bodies, pipelining, 100-continue, PROXY (no I/O).
+  http::RequestReader reader_;
   std::unique_ptr<wsgi::RequestBody> body_;
   bool body_failed_ = false;
-  http::ChunkedDecoder chunked_;
-  std::uint64_t body_remaining_ = 0;
-  bool body_truncated_ = false;
-  bool unread_input_ = false;          // the client sent bytes beyond this request
-  std::string carry_;                  // those bytes: the start of the next (pipelined) request
-  bool pipelined_ = false;             // carry_ went back into in_ and waits to be parsed
+  bool pipelined_ = false;             // the reader holds the next request's bytes, unparsed
   bool batching_ = false;              // answering pipelined requests: one write for the batch
   bool wants_turn_ = false;            // buffered requests left for the next round (event)
   std::uint64_t served_ = 0;           // requests answered on this connection

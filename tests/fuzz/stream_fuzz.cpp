@@ -1,23 +1,19 @@
-// libFuzzer target: one connection's byte stream as a worker reads it. An optional PROXY
-// header, then pipelined requests, each a head followed by a Content-Length or chunked body,
-// go through the same http/ calls in the same order as worker::Connection makes them
-// (parse_proxy_header once, parse_request resumed on a growing head buffer, the framing the
-// head chose, the chunked decoder with limit_request_body, the bytes past a body carried into
-// the next head). The stream must never crash, must yield the same requests and bodies
-// whether it arrives whole or in pieces, and nothing may be parsed after an error.
+// libFuzzer target: one connection's byte stream as a worker reads it, through the same
+// http::RequestReader that worker::Connection drives: an optional PROXY header, then
+// pipelined requests, each a head followed by a Content-Length or chunked body (with
+// limit_request_body), the bytes past a body carried into the next head. The stream must
+// never crash, must yield the same requests, bodies and errors whether it arrives whole or in
+// pieces, and nothing may be parsed after an error.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "fuzz_options.hpp"
-#include "http/chunked.hpp"
-#include "http/parser.hpp"
-#include "http/proxy_protocol.hpp"
+#include "http/request_reader.hpp"
 
 using namespace monoceros::http;
 
@@ -43,152 +39,108 @@ struct Settings {
   std::uint64_t body_limit = 0;
 };
 
-bool inside(std::string_view view, const std::string& buffer) {
+bool inside(std::string_view view, std::string_view buffer) {
   return view.empty() || (view.data() >= buffer.data() &&
                           view.data() + view.size() <= buffer.data() + buffer.size());
 }
 
-// The connection's reading side, without sockets or Python.
-class StreamReader {
+// The connection's owner of a RequestReader, without sockets or Python.
+class StreamOwner {
  public:
-  explicit StreamReader(const Settings& settings)
-      : settings_(settings), chunked_(&settings.parser) {
-    chunked_.set_body_limit(settings.body_limit);
-    proxy_checked_ = settings.proxy == ProxyProtocolMode::off;
-  }
+  explicit StreamOwner(const Settings& settings) : reader_(reader_settings(settings)) {}
 
   void feed(std::string_view bytes) {
-    if (phase_ == Phase::dead) return;
-    if (phase_ == Phase::head) {
-      head_.append(bytes);
-      parse_heads();
-    } else {
-      feed_body(bytes);
-      parse_heads();
-    }
+    if (dead_) return;
+    reader_.append(bytes);
+    advance();
   }
 
   // End of stream (the client closed its sending side).
   void finish() {
-    if (phase_ != Phase::body) return;
-    if (request_.framing == BodyFraming::chunked) return fail(ParseError::chunk_missing_terminator);
+    if (dead_ || !reader_.reading_body()) return;
+    if (reader_.end_of_stream() == RequestReader::Event::failed) return fail();
     current_.truncated = true;
     complete();
   }
 
   const std::vector<Event>& events() const { return events_; }
   // Waiting for more of a head that has begun, when the stream ended.
-  bool mid_head() const { return phase_ == Phase::head && !head_.empty(); }
+  bool mid_head() const { return !dead_ && reader_.reading_head() && !reader_.idle(); }
 
  private:
-  enum class Phase : std::uint8_t { head, body, dead };
-
-  void fail(ParseError code) {
-    Event event;
-    event.error = true;
-    event.code = code;
-    events_.push_back(event);
-    phase_ = Phase::dead;  // the connection answers and closes: nothing more is parsed
+  const RequestReader::Settings& reader_settings(const Settings& settings) {
+    settings_.parser = &settings.parser;
+    settings_.proxy = settings.proxy;
+    settings_.peer_trusted = settings.trusted;
+    settings_.proxy_sender_allowed = true;
+    settings_.body_limit = settings.body_limit;
+    return settings_;
   }
 
-  void parse_heads() {
-    while (phase_ == Phase::head && !head_.empty()) {
-      if (!proxy_checked_) {
-        ProxyInfo info;
-        const ProxyResult proxy = parse_proxy_header(head_, settings_.proxy, info);
-        if (proxy.consumed > head_.size()) std::abort();
-        if (proxy.status == ProxyStatus::partial) return;
-        if (proxy.status == ProxyStatus::error) return fail(proxy.error);
-        if (proxy.status == ProxyStatus::complete) head_.erase(0, proxy.consumed);
-        proxy_checked_ = true;
-        if (head_.empty()) return;
+  void advance() {
+    for (;;) {
+      switch (reader_.advance(&append_payload, &current_.body)) {
+        case RequestReader::Event::need_bytes:
+          return;
+        case RequestReader::Event::head:
+          take_head();
+          continue;
+        case RequestReader::Event::complete:
+          complete();
+          continue;
+        case RequestReader::Event::failed:
+          return fail();
       }
-      const ParseResult result = parse_request(std::span<char>(head_.data(), head_.size()),
-                                               settings_.parser, settings_.trusted, request_);
-      if (result.status == ParseStatus::partial) return;
-      if (result.status == ParseStatus::error) return fail(result.error);
-      if (result.consumed == 0 || result.consumed > head_.size()) std::abort();
-      begin_body(result.consumed);
     }
   }
 
-  void begin_body(std::size_t head_length) {
-    for (std::string_view view : {request_.method, request_.target, request_.query}) {
-      if (!inside(view, head_)) std::abort();
+  void take_head() {
+    const Request& request = reader_.request();
+    const std::string_view buffer = reader_.input().view();  // the head buffer until the body
+    for (std::string_view view : {request.method, request.target, request.query}) {
+      if (!inside(view, buffer)) std::abort();
     }
-    for (const Header& header : request_.headers) {
-      if (!inside(header.name, head_) || !inside(header.value, head_)) std::abort();
+    for (const Header& header : request.headers) {
+      if (!inside(header.name, buffer) || !inside(header.value, buffer)) std::abort();
     }
     current_ = Event{};
-    current_.method = request_.method;
-    current_.target = request_.target;
-    current_.fields = request_.headers.size();
-    current_.minor = request_.version_minor;
-    current_.keep_alive = request_.keep_alive;
-    const std::string rest = head_.substr(head_length);
-    head_.clear();
-    switch (request_.framing) {
-      case BodyFraming::none:
-        return complete(rest);
-      case BodyFraming::content_length:
-        if (settings_.body_limit != 0 && request_.content_length > settings_.body_limit) {
-          return fail(ParseError::body_too_large);
-        }
-        remaining_ = request_.content_length;
-        if (remaining_ == 0) return complete(rest);
-        break;
-      case BodyFraming::chunked:
-        chunked_.reset();
-        break;
-    }
-    phase_ = Phase::body;
-    if (!rest.empty()) feed_body(rest);
-  }
-
-  void feed_body(std::string_view bytes) {
-    if (request_.framing == BodyFraming::content_length) {
-      const std::size_t take =
-          bytes.size() < remaining_ ? bytes.size() : static_cast<std::size_t>(remaining_);
-      current_.body.append(bytes.substr(0, take));
-      remaining_ -= take;
-      if (remaining_ == 0) complete(bytes.substr(take));
-      return;
-    }
-    const ChunkedResult result = chunked_.feed(bytes, &append_payload, &current_.body);
-    if (result.consumed > bytes.size()) std::abort();
-    if (result.status == ChunkedStatus::error) return fail(result.error);
-    if (result.status == ChunkedStatus::complete) {
-      if (chunked_.body_size() != current_.body.size()) std::abort();
-      complete(bytes.substr(result.consumed));
-    }
+    current_.method = request.method;
+    current_.target = request.target;
+    current_.fields = request.headers.size();
+    current_.minor = request.version_minor;
+    current_.keep_alive = request.keep_alive;
   }
 
   static void append_payload(void* body, std::string_view payload) {
     static_cast<std::string*>(body)->append(payload);
   }
 
+  void fail() {
+    Event event;
+    event.error = true;
+    event.code = reader_.error();
+    events_.push_back(event);
+    dead_ = true;  // the connection answers and closes: nothing more is parsed
+  }
+
   // A request is ready for the app; the bytes after it start the next head.
-  void complete(std::string_view carry = {}) {
+  void complete() {
+    const Request& request = reader_.request();
     if (settings_.body_limit != 0 && current_.body.size() > settings_.body_limit) std::abort();
-    if (request_.framing == BodyFraming::content_length && !current_.truncated &&
-        current_.body.size() != request_.content_length) {
+    if (request.framing == BodyFraming::content_length && !current_.truncated &&
+        current_.body.size() != request.content_length) {
       std::abort();
     }
     events_.push_back(current_);
-    request_.clear();
-    phase_ = Phase::head;
-    head_.assign(carry);
+    current_ = Event{};
+    reader_.next_request();
   }
 
-  const Settings& settings_;
-  Phase phase_ = Phase::head;
-  bool proxy_checked_ = false;
-  std::string head_;
-  Request request_;
-  ChunkedDecoder chunked_;
-  std::uint64_t remaining_ = 0;
+  RequestReader::Settings settings_;
+  RequestReader reader_;
   Event current_;
   std::vector<Event> events_;
+  bool dead_ = false;
 };
 
 Settings settings_from(std::uint8_t bits, std::uint8_t more) {
@@ -208,7 +160,7 @@ struct Run {
 // Feeds the stream in pieces whose sizes come from `seed` (0: all at once), each piece a heap
 // copy of exactly its size so ASan sees any read past it.
 Run read_stream(const Settings& settings, std::string_view stream, std::uint32_t seed) {
-  StreamReader reader(settings);
+  StreamOwner reader(settings);
   std::size_t offset = 0;
   while (offset < stream.size()) {
     std::size_t piece = stream.size() - offset;

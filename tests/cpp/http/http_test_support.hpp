@@ -45,7 +45,12 @@ inline const char* error_name(ParseError e) {
                                       "expectation_failed",
                                       "invalid_underscore_header",
                                       "invalid_scheme_headers",
-                                      "configuration_problem"};
+                                      "configuration_problem",
+                                      "invalid_proxy_line",
+                                      "forbidden_proxy",
+                                      "body_too_large",
+                                      "body_storage_failed",
+                                      "body_spool_full"};
   const auto i = static_cast<std::size_t>(e);
   return i < sizeof names / sizeof names[0] ? names[i] : "?";
 }
