@@ -14,6 +14,7 @@
 #include "wsgi/deferred_release.hpp"
 #include "wsgi/gil.hpp"
 #include "wsgi/input.hpp"
+#include "wsgi/post_request.hpp"
 
 namespace monoceros::worker {
 namespace {
@@ -71,9 +72,9 @@ Connection::~Connection() {
 
 void Connection::close_now() noexcept {
   abort();
-  release_client_socket();
+  client_socket_.release();
   if (!transport_.is_open()) return;
-  if (app_closed_socket_) {
+  if (client_socket_.found_closed_by_app()) {
     // The app closed gunicorn.socket, which is our descriptor: it is gone (and its number
     // may be in use again), so neither epoll nor close() may touch it.
     transport_.forget();
@@ -117,7 +118,7 @@ Step Connection::run_on_app_thread() {
   on_app_thread_ = false;
   // A connection that will only linger or close goes back to the loop free of Python.
   if (step == Step::keep && (phase_ == Phase::closing || phase_ == Phase::linger)) {
-    release_client_socket();
+    client_socket_.release();
   }
   return step;
 }
@@ -131,78 +132,12 @@ void Connection::end_exchange() noexcept {
   transport_.end_spool();
   if (response_) {
     response_->complete();
-    if (environ_ && context_.config.post_request) run_post_request();
+    if (environ_ && context_.config.post_request) {
+      wsgi::run_post_request(context_.config.post_request, environ_.get(), *response_);
+    }
     response_.reset();
   }
   environ_.reset();
-}
-
-void Connection::run_post_request() noexcept {
-  // gunicorn runs post_request after every request, failed ones included; but not while an
-  // exception such as SystemExit is on its way out of the worker.
-  if (PyErr_Occurred()) return;
-  const wsgi::Response& response = *response_;
-  wsgi::PyRef headers = wsgi::PyRef::steal(PyList_New(0));
-  if (!headers) {
-    PyErr_Clear();
-    return;
-  }
-  for (const auto& [name, value] : response.headers()) {
-    wsgi::PyRef pair = wsgi::PyRef::steal(
-        Py_BuildValue("(s#s#)", name.data(), static_cast<Py_ssize_t>(name.size()), value.data(),
-                      static_cast<Py_ssize_t>(value.size())));
-    if (!pair || PyList_Append(headers.get(), pair.get()) != 0) {
-      PyErr_Clear();
-      return;
-    }
-  }
-  wsgi::PyRef status = response.status().empty()
-                           ? wsgi::PyRef::borrow(Py_None)
-                           : wsgi::PyRef::steal(PyUnicode_DecodeLatin1(
-                                 response.status().data(),
-                                 static_cast<Py_ssize_t>(response.status().size()), nullptr));
-  wsgi::PyRef sent = wsgi::PyRef::steal(PyLong_FromUnsignedLongLong(response.body_bytes()));
-  wsgi::PyRef length =
-      response.has_content_length()
-          ? wsgi::PyRef::steal(PyLong_FromUnsignedLongLong(response.content_length()))
-          : wsgi::PyRef::borrow(Py_None);
-  if (!status || !sent || !length) {
-    PyErr_Clear();
-    return;
-  }
-  // The Python side logs the hook's own exceptions; whatever still escapes is reported here.
-  wsgi::PyRef outcome = wsgi::PyRef::steal(
-      PyObject_CallFunctionObjArgs(context_.config.post_request, environ_.get(), status.get(),
-                                   headers.get(), sent.get(), length.get(), nullptr));
-  if (!outcome) PyErr_WriteUnraisable(context_.config.post_request);
-}
-
-bool Connection::socket_closed_by_app() noexcept {
-  if (!client_socket_ || app_closed_socket_) return app_closed_socket_;
-  PyObject *type, *value, *traceback;
-  PyErr_Fetch(&type, &value, &traceback);
-  wsgi::PyRef fileno =
-      wsgi::PyRef::steal(PyObject_CallMethod(client_socket_.get(), "fileno", nullptr));
-  app_closed_socket_ = fileno && PyLong_AsLong(fileno.get()) < 0;
-  if (!fileno || PyErr_Occurred()) PyErr_Clear();
-  PyErr_Restore(type, value, traceback);
-  return app_closed_socket_;
-}
-
-void Connection::release_client_socket() noexcept {
-  if (!client_socket_) return;
-  // gunicorn.socket is a Python socket over our own descriptor (as in gunicorn, where it is
-  // the connection's socket). It is detached, never closed, when the connection ends: the
-  // object, if an app keeps it, then reads as closed and cannot reach a reused descriptor.
-  // If the app closed it, detach() finds nothing to give back (see socket_closed_by_app).
-  socket_closed_by_app();
-  PyObject *type, *value, *traceback;
-  PyErr_Fetch(&type, &value, &traceback);
-  wsgi::PyRef outcome =
-      wsgi::PyRef::steal(PyObject_CallMethod(client_socket_.get(), "detach", nullptr));
-  if (!outcome) PyErr_Clear();
-  PyErr_Restore(type, value, traceback);
-  client_socket_.reset();
 }
 
 void Connection::touch() noexcept {
@@ -464,8 +399,8 @@ Step Connection::dispatch() {
   http::ParseError rejected = http::ParseError::none;
   if (input) {
     environ_ = wsgi::PyRef::steal(context_.environ.build(request, connection_facts(), input.get(),
-                                                         response_->early_hints(), client_socket_,
-                                                         rejected));
+                                                         response_->early_hints(),
+                                                         client_socket_.slot(), rejected));
   }
   if (rejected != http::ParseError::none) {
     end_exchange();
@@ -545,9 +480,10 @@ Step Connection::finish_exchange() {
   log_access();
   context_.requests.fetch_add(1, std::memory_order_relaxed);
   ++served_;
-  const bool keep = keeps_alive() && !socket_closed_by_app();
+  const bool keep = keeps_alive() && !client_socket_.closed_by_app();
   end_exchange();
-  if (app_closed_socket_) return Step::close;  // nothing left to write to, or to linger on
+  if (client_socket_.found_closed_by_app())
+    return Step::close;  // nothing left to write to, or to linger on
   return keep ? next_request() : start_closing();
 }
 

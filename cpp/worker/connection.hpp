@@ -15,6 +15,7 @@
 #include "net/transport.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/context.hpp"
+#include "wsgi/client_socket.hpp"
 #include "wsgi/py_ref.hpp"
 #include "wsgi/request_body.hpp"
 #include "wsgi/response.hpp"
@@ -64,7 +65,9 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   // Re-arms the one-shot registration for the events the connection waits for.
   void rearm() noexcept;
   // Whether closing needs the GIL (the loop then asks an app thread to do it, see dispose()).
-  bool holds_python() const noexcept { return response_.has_value() || environ_ || client_socket_; }
+  bool holds_python() const noexcept {
+    return response_.has_value() || environ_ || client_socket_.held();
+  }
   // Marks the connection to be closed by the app thread that takes it next.
   void dispose() noexcept { dispose_ = true; }
 
@@ -129,10 +132,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   Step half_close();
 
   void end_exchange() noexcept;
-  void run_post_request() noexcept;
-  bool socket_closed_by_app() noexcept;
   bool wait_for_room();
-  void release_client_socket() noexcept;
   void set_interest(net::Interest interest);
   void touch() noexcept;
   wsgi::RequestBody& body();
@@ -169,8 +169,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   std::optional<wsgi::Response> response_;
   bool response_produced_ = false;  // the Response has nothing more to produce
   wsgi::PyRef environ_;
-  wsgi::PyRef client_socket_;       // environ['gunicorn.socket'], over fd_, for the connection
-  bool app_closed_socket_ = false;  // an app closed it, and so our descriptor
+  wsgi::ClientSocket client_socket_;  // environ['gunicorn.socket'], for the connection
   std::int64_t request_start_ns_ = 0;
 
   std::atomic<bool> with_app_{false};  // gthread: an app thread owns the connection
