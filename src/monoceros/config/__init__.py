@@ -20,6 +20,7 @@ The modules, each importing only modules listed before it::
     validators      one function per kind of value, and LOG_LEVELS
     defaults        defaults computed from the environment; the default (no-op) hooks
     table           SETTINGS, SETTINGS_BY_NAME, SECTIONS
+    logger_classes  which logger classes monoceros can run (loading and checking them)
     support         refusals of what monoceros cannot honour yet; dormant features
     core_handoff    Config.to_core(): the plain values the C++ core reads
     model           Config

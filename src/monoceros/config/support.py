@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from monoceros.config.logger_classes import logger_class_refusal
 from monoceros.config.setting import Setting
 from monoceros.config.worker_classes import _is_event, _is_gthread, _is_sync, _worker_class_name
 
@@ -33,8 +34,6 @@ def _refuse_threads(cfg: Config, setting: Setting) -> str | None:
 
 
 def _refuse_logger_class(cfg: Config, setting: Setting) -> str | None:
-    from monoceros.logger_class import logger_class_refusal  # imports the user's class
-
     return logger_class_refusal(cfg)
 
 
