@@ -26,6 +26,7 @@ The modules, each importing only modules listed before it::
     model           Config
     command_line    build_parser, monoceros_version
     config_file     reading gunicorn.conf.py, file:PATH and python:MODULE
+    paste           --paste: the app, process name and logging from a PasteDeploy ini file
     loading         load_config
     docs            render_settings_markdown (docs/settings.md)
 

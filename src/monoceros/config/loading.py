@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from monoceros.config.command_line import _apply_namespace, build_parser
 from monoceros.config.config_file import _apply_config_file, _on_sys_path, default_config_file
 from monoceros.config.model import Config
+from monoceros.config.paste import use_paste_app
 from monoceros.config.setting import ConfigError
 
 
@@ -51,8 +52,6 @@ def load_config(
         _apply_namespace(cfg, cli, None)
 
     if cfg.paste is not None:
-        from monoceros.paste import use_paste_app  # PasteDeploy support stays optional
-
         use_paste_app(cfg)
     if cfg.app_uri is None:
         cfg.app_uri = cfg.wsgi_app
