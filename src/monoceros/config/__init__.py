@@ -31,7 +31,8 @@ The modules, each importing only modules listed before it::
     docs            render_settings_markdown (docs/settings.md)
 
 Names with a leading underscore are private to this package. Nothing here imports the C++
-extension: this package must stay importable on its own.
+extension, and of monoceros only ``__version__`` and ``inotify`` (which imports nothing of
+monoceros): the rest of monoceros depends on this package, never the other way round.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from monoceros import __version__
 from monoceros.config.setting import ConfigError, _default_text
 from monoceros.config.table import SETTINGS
 
@@ -18,8 +19,6 @@ def monoceros_version() -> str:
 
         return version("monoceros")
     except (ImportError, PackageNotFoundError):
-        from monoceros import __version__
-
         return __version__
 
 

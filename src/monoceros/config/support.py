@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from monoceros import inotify
 from monoceros.config.logger_classes import logger_class_refusal
 from monoceros.config.setting import Setting
 from monoceros.config.worker_classes import _is_event, _is_gthread, _is_sync, _worker_class_name
@@ -41,9 +42,7 @@ def _refuse_unusable_reload_engine(cfg: Config, setting: Setting) -> str | None:
     # Only --reload with inotify asked for by name needs it: auto falls back to polling.
     if not cfg.get("reload") or cfg.get("reload_engine") != "inotify":
         return None
-    from monoceros.inotify import unavailable_reason
-
-    reason = unavailable_reason()
+    reason = inotify.unavailable_reason()
     if reason is None:
         return None
     return f"setting {setting.label}: inotify cannot work here ({reason}); use poll or auto"
