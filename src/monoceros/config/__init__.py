@@ -32,7 +32,8 @@ The modules, each importing only modules listed before it::
 
 Names with a leading underscore are private to this package. Nothing here imports the C++
 extension, and of monoceros only ``__version__`` and ``inotify`` (which imports nothing of
-monoceros): the rest of monoceros depends on this package, never the other way round.
+monoceros): the rest of monoceros depends on this package, never the other way round
+(tests/test_imports.py checks that no module takes part in an import cycle).
 """
 
 from __future__ import annotations
