@@ -79,6 +79,7 @@ class Setting:
 
 
 def _default_text(setting: Setting) -> str:
+    """A setting's default as --help and docs/settings.md show it."""
     if setting.default_doc is not None:
         return setting.default_doc
     return f"`{setting.default!r}`"

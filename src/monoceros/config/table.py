@@ -69,6 +69,7 @@ from monoceros.config.validators import (
     _uid_of,
 )
 
+# The sections rows belong to: argparse groups in --help, headings in docs/settings.md.
 CONFIG_FILE = "Config File"
 SOCKET = "Server Socket"
 WORKERS = "Worker Processes"
