@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from monoceros.config.paste import MISSING_PASTEDEPLOY, PasteAppUri
+
 __all__ = ["AppImportError", "AppSpec", "load_wsgi_app", "parse_app_uri", "prepare_environment"]
 
 
@@ -171,10 +173,8 @@ def _call_factory(factory: Callable, spec: AppSpec) -> Any:
 
 def load_wsgi_app(uri: str) -> Callable:
     """Import and return the WSGI callable named by ``uri``. Raises AppImportError."""
-    from monoceros.paste import PasteAppUri  # imported here: paste imports this module
-
     if isinstance(uri, PasteAppUri):  # --paste: PasteDeploy builds the app from the ini file
-        return uri.load()
+        return _load_paste_app(uri)
     spec = parse_app_uri(uri)
     obj = _import_module(spec.module, spec)
     for depth, attr in enumerate(spec.attrs):
@@ -198,6 +198,23 @@ def load_wsgi_app(uri: str) -> Callable:
             f"(it is {type(obj).__name__})."
         )
     return obj
+
+
+def _load_paste_app(uri: PasteAppUri) -> Any:
+    """Build the app of a ``--paste`` ini file with PasteDeploy."""
+    try:
+        from paste.deploy import loadapp  # an optional dependency, imported only when used
+    except ImportError as exc:
+        raise AppImportError(MISSING_PASTEDEPLOY) from exc
+    try:
+        return loadapp(f"config:{uri}", relative_to=os.getcwd(), global_conf=uri.global_conf)
+    except Exception as exc:
+        raise AppImportError(
+            f"Failed to load the PasteDeploy application from {str(uri)!r}: "
+            f"{type(exc).__name__}: {exc}",
+            # A missing section is a mistake in the ini file, not in the app's code.
+            show_traceback=not isinstance(exc, LookupError),
+        ) from exc
 
 
 def prepare_environment(cfg: Any) -> None:

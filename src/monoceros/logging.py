@@ -28,12 +28,12 @@ from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 from monoceros.config import LOG_LEVELS, ConfigError
+from monoceros.config.logger_classes import load_logger_class
 from monoceros.log_config import apply_user_logging_config, has_user_logging_config
 from monoceros.logger_class import (
     AccessThroughLogger,
     formats_access_itself,
     instantiate_logger_class,
-    load_logger_class,
 )
 from monoceros.syslog_handler import make_syslog_handler
 

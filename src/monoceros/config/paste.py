@@ -2,8 +2,8 @@
 
 As in gunicorn, the ini file also names the process (``default_proc_name``) and, when it has
 a ``[loggers]`` section, configures logging (``logconfig``). ``--paste-global KEY=VALUE`` fills
-PasteDeploy's global configuration. PasteDeploy itself is an optional dependency, imported only
-when ``paste`` is set.
+PasteDeploy's global configuration. PasteDeploy itself is an optional dependency: here it is
+only looked for; ``monoceros.loader`` imports it to build the app from ``cfg.app_uri``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ import configparser
 import importlib.util
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
-from monoceros.config import ConfigError
+from monoceros.config.setting import ConfigError
 
-__all__ = ["PasteAppUri", "global_conf", "use_paste_app"]
+if TYPE_CHECKING:
+    from monoceros.config.model import Config
 
-_MISSING_PASTEDEPLOY = (
+__all__ = ["MISSING_PASTEDEPLOY", "PasteAppUri", "global_conf", "use_paste_app"]
+
+MISSING_PASTEDEPLOY = (
     "setting 'paste' (--paste) needs PasteDeploy, which is not installed (pip install PasteDeploy)"
 )
 
@@ -30,7 +33,8 @@ class PasteAppUri(str):
     """``cfg.app_uri`` when the app comes from an ini file.
 
     The text is the absolute ini path (with ``#SECTION`` if given), which is what gunicorn
-    reports as the app; the object also carries what the loader needs to build the app.
+    reports as the app; the object also carries the global configuration the loader passes
+    to PasteDeploy when it builds the app.
     """
 
     global_conf: dict[str, str]
@@ -39,24 +43,6 @@ class PasteAppUri(str):
         uri = super().__new__(cls, path)
         uri.global_conf = global_conf
         return uri
-
-    def load(self) -> Any:
-        """Build the app with PasteDeploy. Raises loader.AppImportError."""
-        from monoceros.loader import AppImportError
-
-        try:
-            from paste.deploy import loadapp
-        except ImportError as exc:
-            raise AppImportError(_MISSING_PASTEDEPLOY) from exc
-        try:
-            return loadapp(f"config:{self}", relative_to=os.getcwd(), global_conf=self.global_conf)
-        except Exception as exc:
-            raise AppImportError(
-                f"Failed to load the PasteDeploy application from {str(self)!r}: "
-                f"{type(exc).__name__}: {exc}",
-                # A missing section is a mistake in the ini file, not in the app's code.
-                show_traceback=not isinstance(exc, LookupError),
-            ) from exc
 
 
 def global_conf(entries: list[str]) -> dict[str, str]:
@@ -93,7 +79,7 @@ def _pastedeploy_installed() -> bool:
         return False
 
 
-def use_paste_app(cfg: Any) -> None:
+def use_paste_app(cfg: Config) -> None:
     """Point ``cfg`` at the ini file named by ``cfg.paste`` (relative to the start directory):
     the app, the default process name and, unless one was given, the logging configuration.
     Raises ConfigError when the file is missing or PasteDeploy is not installed."""
@@ -102,7 +88,7 @@ def use_paste_app(cfg: Any) -> None:
     if not os.path.exists(path):
         raise ConfigError(f"{path!r} not found")
     if not _pastedeploy_installed():
-        raise ConfigError(_MISSING_PASTEDEPLOY)
+        raise ConfigError(MISSING_PASTEDEPLOY)
     cfg.app_uri = PasteAppUri(uri, global_conf(cfg.raw_paste_global_conf))
     cfg.set("default_proc_name", path)
     if cfg.logconfig is None and _has_logging_config(path):
