@@ -4,11 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
+#include <optional>
 
-#include "http/char_class.hpp"
-#include "http/error_response.hpp"
 #include "wsgi/file_wrapper.hpp"
 #include "wsgi/header_rules.hpp"
 #include "wsgi/start_response.hpp"
@@ -49,15 +47,17 @@ void report_pending(const ResponseSettings& settings, std::string_view message) 
   Py_XDECREF(traceback);
 }
 
-bool status_is_bodyless(int code) {
-  return http::status_forbids_body(code);
-}
-
 }  // namespace
 
 Response::Response(const ResponseSettings& settings, http::HttpDate& date,
                    const RequestFacts& facts, ResponseOutput& output)
-    : settings_(settings), date_(date), facts_(facts), output_(output) {
+    : settings_(settings),
+      date_(date),
+      facts_(facts),
+      output_(output),
+      framing_({.version_minor = facts.version_minor,
+                .head = facts.head,
+                .keep_alive = facts.keep_alive}) {
   start_response_ = PyRef::steal(new_start_response(this));
   if (start_response_) early_hints_ = PyRef::steal(bound_early_hints(start_response_.get()));
 }
@@ -108,7 +108,7 @@ Response::Progress Response::pump() {
     }
     const auto size = static_cast<std::size_t>(PyBytes_GET_SIZE(item));
     if (size == 0) continue;  // PEP 3333: empty strings are not a reason to send the head
-    if (!headers_sent_) {
+    if (!framing_.head_sent()) {
       if (!require_started()) return fail();
       send_head();
     }
@@ -122,8 +122,8 @@ Response::Progress Response::send_whole(PyObject* body) {
   const auto size = static_cast<std::uint64_t>(PyBytes_GET_SIZE(body));
   // The whole body is known before the head leaves, so it can carry its length; unless a
   // write() call sent the head already, and the body continues in the framing it chose.
-  if (!headers_sent_) {
-    if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(size);
+  if (!framing_.head_sent()) {
+    framing_.set_whole_body(size);
     send_head();
   }
   write_body(body, {PyBytes_AS_STRING(body), static_cast<std::size_t>(size)});
@@ -153,8 +153,8 @@ Response::Progress Response::send_file(PyObject* filelike) {
                                       ? file_size - static_cast<std::uint64_t>(offset)
                                       : 0;
   // As in send_whole(): a head that write() already sent keeps its framing.
-  if (!headers_sent_) {
-    if (!has_content_length_ && !status_is_bodyless(status_code_)) set_content_length(available);
+  if (!framing_.head_sent()) {
+    framing_.set_whole_body(available);
     send_head();
   }
   write_file_range(fd, static_cast<std::uint64_t>(offset), available);
@@ -162,27 +162,21 @@ Response::Progress Response::send_file(PyObject* filelike) {
 }
 
 void Response::write_file_range(int fd, std::uint64_t offset, std::uint64_t length) {
-  if (!body_allowed()) return;
-  if (has_content_length_) length = std::min(length, content_length_ - body_sent_);
-  if (length == 0) return;  // a zero-size chunk would end a chunked body
-  if (chunked_) http::append_chunk_size(pending_, length);
+  length = framing_.begin_piece(pending_, length);
+  if (length == 0) return;
   if (!pending_.empty()) output_.queue(std::move(pending_));
   pending_.clear();
   output_.queue_file(result_.get(), fd, offset, length);
-  if (chunked_) pending_ += "\r\n";
-  body_sent_ += length;
+  framing_.end_piece(pending_);
 }
 
 Response::Progress Response::finish_body() {
-  if (!headers_sent_) {
+  if (!framing_.head_sent()) {
     if (!require_started()) return fail();
-    // Nothing was yielded: an empty body of known length.
-    if (!has_content_length_ && body_allowed()) set_content_length(0);
+    framing_.set_no_body();  // nothing was yielded
     send_head();
   }
-  if (chunked_) pending_ += http::last_chunk;
-  // A body shorter than its Content-Length: the client will notice only if we close.
-  if (has_content_length_ && body_allowed() && body_sent_ < content_length_) must_close_ = true;
+  framing_.finish(pending_);
   return flush_output() ? Progress::finished : Progress::failed;
 }
 
@@ -191,26 +185,22 @@ Response::Progress Response::fail() {
   // told to exit mid-request (SIGABRT on timeout, SIGQUIT) still answers this client with a
   // 500 when it can, as gunicorn does; the exception stays pending on its way out.
   if (!PyErr_ExceptionMatches(PyExc_Exception)) {
-    if (!headers_sent_) answer_internal_error();
+    if (!framing_.head_sent()) answer_internal_error();
     return Progress::fatal;
   }
   std::string message = "Error handling request ";
   message += facts_.raw_uri;
   report_pending(settings_, message);
-  must_close_ = true;
-  if (headers_sent_) return Progress::failed;  // too late for a 500: cut the response short
+  framing_.set_must_close();
+  if (framing_.head_sent()) return Progress::failed;  // too late for a 500: cut the response short
   return answer_internal_error() ? Progress::finished : Progress::failed;
 }
 
 bool Response::answer_internal_error() {
-  must_close_ = true;
   pending_.clear();
-  status_code_ = 500;
-  status_ = "500 Internal Server Error";
-  headers_.clear();
-  headers_sent_ = true;
-  output_.queue(
-      http::error_response(500, "Internal Server Error", "", date_.now(), settings_.server));
+  framing_.write_error(pending_, 500, "Internal Server Error", "", settings_.server, date_.now());
+  output_.queue(std::move(pending_));
+  pending_.clear();
   return output_.flush();
 }
 
@@ -220,69 +210,11 @@ bool Response::require_started() {
   return false;
 }
 
-bool Response::body_allowed() const noexcept {
-  return !facts_.head && !status_is_bodyless(status_code_);
-}
-
-void Response::set_content_length(std::uint64_t length) {
-  has_content_length_ = true;
-  content_length_ = length;
-  std::string value;
-  http::append_decimal(value, length);
-  headers_.emplace_back("Content-Length", std::move(value));
-}
-
-void Response::send_head() {
-  // RFC 9110 §8.6: no Content-Length on 1xx and 204 (gunicorn removes it too; 304 keeps it).
-  if ((status_code_ < 200 || status_code_ == 204) && has_content_length_) {
-    std::erase_if(headers_, [](const auto& header) {
-      return http::equals_ignore_case(header.first, "content-length");
-    });
-    has_content_length_ = false;
-  }
-  chunked_ = !has_content_length_ && facts_.version_minor >= 1 && body_allowed();
-  // HTTP/1.0 without a length: the end of the body is the end of the connection.
-  if (!has_content_length_ && !chunked_ && body_allowed()) must_close_ = true;
-  const bool keep = facts_.keep_alive && !must_close_;
-
-  pending_ += facts_.version_minor >= 1 ? "HTTP/1.1 " : "HTTP/1.0 ";
-  pending_ += status_;
-  pending_ += "\r\nServer: ";
-  pending_ += settings_.server;
-  pending_ += "\r\nDate: ";
-  pending_ += date_.now();
-  if (upgrade_) {
-    pending_ += "\r\nConnection: upgrade\r\n";
-  } else {
-    pending_ += keep ? "\r\nConnection: keep-alive\r\n" : "\r\nConnection: close\r\n";
-  }
-  if (chunked_) pending_ += "Transfer-Encoding: chunked\r\n";
-  for (const auto& [name, value] : headers_) {
-    pending_ += name;
-    pending_ += ": ";
-    pending_ += value;
-    pending_ += "\r\n";
-  }
-  pending_ += "\r\n";
-  headers_sent_ = true;
-}
-
 void Response::write_body(PyObject* owner, std::string_view data) {
-  if (!body_allowed()) return;  // HEAD, 1xx, 204, 304: the app's bytes are dropped
-  if (has_content_length_) {
-    const std::uint64_t remaining = content_length_ - body_sent_;
-    if (data.size() > remaining) data = data.substr(0, static_cast<std::size_t>(remaining));
-  }
-  // Nothing to write is not a chunk: a zero-size chunk is the end of a chunked body.
-  if (data.empty()) return;
-  if (chunked_) {
-    http::append_chunk_size(pending_, data.size());
-    emit(owner, data);
-    pending_ += "\r\n";
-  } else {
-    emit(owner, data);
-  }
-  body_sent_ += data.size();
+  const auto size = static_cast<std::size_t>(framing_.begin_piece(pending_, data.size()));
+  if (size == 0) return;
+  emit(owner, data.substr(0, size));
+  framing_.end_piece(pending_);
 }
 
 void Response::emit(PyObject* owner, std::string_view data) {
@@ -301,7 +233,7 @@ bool Response::flush_output() {
     pending_.clear();
   }
   if (output_.flush()) return true;
-  must_close_ = true;
+  framing_.set_must_close();
   return false;
 }
 
@@ -332,7 +264,7 @@ void Response::complete() {
 
 PyObject* Response::on_start_response(PyObject* status, PyObject* headers, PyObject* exc_info) {
   if (exc_info != Py_None) {
-    if (headers_sent_) {
+    if (framing_.head_sent()) {
       // PEP 3333: too late to change the response, so re-raise the app's own exception.
       if (!PyTuple_Check(exc_info) || PyTuple_GET_SIZE(exc_info) < 2) {
         PyErr_SetString(PyExc_TypeError, "exc_info must be a (type, value, traceback) tuple");
@@ -354,12 +286,10 @@ PyObject* Response::on_start_response(PyObject* status, PyObject* headers, PyObj
   if (!parse_status(status, status_text, code)) return nullptr;
   CollectedHeaders collected;
   if (!collect_headers(headers, collected)) return nullptr;
-  status_ = std::move(status_text);
-  status_code_ = code;
-  headers_ = std::move(collected.headers);
-  has_content_length_ = collected.has_content_length;
-  content_length_ = collected.content_length;
-  upgrade_ = collected.upgrade;
+  framing_.start(
+      code, std::move(status_text), std::move(collected.headers),
+      collected.has_content_length ? std::optional(collected.content_length) : std::nullopt,
+      collected.upgrade);
   started_ = true;
   return bound_write(start_response_.get());
 }
@@ -372,10 +302,10 @@ PyObject* Response::on_write(PyObject* data) {
   }
   if (!require_started()) return nullptr;
   // PEP 3333: the first write() call sends the head, an empty one too (as gunicorn does).
-  if (!headers_sent_) send_head();
+  if (!framing_.head_sent()) send_head();
   write_body(data, {PyBytes_AS_STRING(data), static_cast<std::size_t>(PyBytes_GET_SIZE(data))});
   if (!flush_output() || (output_.congested() && !output_.make_room())) {
-    must_close_ = true;
+    framing_.set_must_close();
     errno = EPIPE;
     return PyErr_SetFromErrno(PyExc_OSError);
   }
@@ -383,21 +313,14 @@ PyObject* Response::on_write(PyObject* data) {
 }
 
 PyObject* Response::on_early_hints(PyObject* headers) {
-  // Only before the final head, and only to HTTP/1.1 clients (1.0 has no 1xx responses).
-  if (headers_sent_ || facts_.version_minor < 1) Py_RETURN_NONE;
+  if (!framing_.early_hints_allowed()) Py_RETURN_NONE;
   CollectedHeaders collected;
   if (!collect_headers(headers, collected)) return nullptr;
-  std::string hints = "HTTP/1.1 103 Early Hints\r\n";
-  for (const auto& [name, value] : collected.headers) {
-    hints += name;
-    hints += ": ";
-    hints += value;
-    hints += "\r\n";
-  }
-  hints += "\r\n";
+  std::string hints;
+  http::ResponseFraming::write_early_hints(hints, collected.headers);
   output_.queue(std::move(hints));
   if (!output_.flush()) {
-    must_close_ = true;
+    framing_.set_must_close();
     errno = EPIPE;
     return PyErr_SetFromErrno(PyExc_OSError);
   }

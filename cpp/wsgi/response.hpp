@@ -1,6 +1,7 @@
 // Response: one request's answer, from app(environ, start_response) to the last byte queued.
-// It validates what the app says, frames the body (Content-Length, chunked or close-delimited)
-// and hands bytes to a ResponseOutput, pausing the app's iterator while the client is slow.
+// It validates what the app says, has http::ResponseFraming frame it (Content-Length, chunked or
+// close-delimited) and hands bytes to a ResponseOutput, pausing the app's iterator while the
+// client is slow.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/response_framing.hpp"
 #include "http/response_head.hpp"
 #include "wsgi/py_ref.hpp"
 #include "wsgi/python.hpp"
@@ -49,7 +51,7 @@ struct RequestFacts {
   std::string_view raw_uri;
 };
 
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
+using HeaderList = http::HeaderFields;
 
 class Response {
  public:
@@ -79,15 +81,15 @@ class Response {
   // start_response. Idempotent.
   void complete();
 
-  bool must_close() const noexcept { return must_close_; }
-  bool headers_sent() const noexcept { return headers_sent_; }
-  int status_code() const noexcept { return status_code_; }
-  const std::string& status() const noexcept { return status_; }  // "200 OK"; empty if none
+  bool must_close() const noexcept { return framing_.must_close(); }
+  bool headers_sent() const noexcept { return framing_.head_sent(); }
+  int status_code() const noexcept { return framing_.status_code(); }
+  const std::string& status() const noexcept { return framing_.status(); }  // "200 OK"; or empty
   // The app's Content-Length, when it gave one (or monoceros added one).
-  bool has_content_length() const noexcept { return has_content_length_; }
-  std::uint64_t content_length() const noexcept { return content_length_; }
-  std::uint64_t body_bytes() const noexcept { return body_sent_; }
-  const HeaderList& headers() const noexcept { return headers_; }
+  bool has_content_length() const noexcept { return framing_.has_content_length(); }
+  std::uint64_t content_length() const noexcept { return framing_.content_length(); }
+  std::uint64_t body_bytes() const noexcept { return framing_.body_sent(); }
+  const HeaderList& headers() const noexcept { return framing_.headers(); }
 
   // Entry points of the start_response object.
   PyObject* on_start_response(PyObject* status, PyObject* headers, PyObject* exc_info);
@@ -102,16 +104,13 @@ class Response {
   Progress fail();
   bool answer_internal_error();  // queue and flush a 500; false if the client is gone
   bool require_started();
-  void send_head();
-  // Frames a piece of body (chunked, clipped to Content-Length, dropped when no body is
-  // allowed); an empty piece writes nothing.
+  void send_head() { framing_.write_head(pending_, settings_.server, date_.now()); }
+  // Queues a piece of body as framed by framing_ (which may clip or drop it).
   void write_body(PyObject* owner, std::string_view data);
   // The same for a file range, sent with sendfile(2); the result keeps `fd` open.
   void write_file_range(int fd, std::uint64_t offset, std::uint64_t length);
   void emit(PyObject* owner, std::string_view data);
   bool flush_output();
-  void set_content_length(std::uint64_t length);
-  bool body_allowed() const noexcept;
 
   const ResponseSettings& settings_;
   http::HttpDate& date_;
@@ -124,18 +123,9 @@ class Response {
   PyRef iterator_;
 
   bool started_ = false;  // start_response was called
-  bool headers_sent_ = false;
-  bool chunked_ = false;
-  bool must_close_ = false;
-  bool upgrade_ = false;  // the app asked for `Connection: upgrade` (see CollectedHeaders)
   bool completed_ = false;
-  bool has_content_length_ = false;
-  int status_code_ = 0;
-  std::string status_;
-  HeaderList headers_;
-  std::uint64_t content_length_ = 0;
-  std::uint64_t body_sent_ = 0;
-  std::string pending_;  // small bytes gathered so a small response leaves in one write
+  http::ResponseFraming framing_;  // status, fields and every framing decision
+  std::string pending_;            // small bytes gathered so a small response leaves in one write
 };
 
 }  // namespace monoceros::wsgi
