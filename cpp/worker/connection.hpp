@@ -13,6 +13,7 @@
 #include "http/request_reader.hpp"
 #include "net/socket_address.hpp"
 #include "net/transport.hpp"
+#include "util/clock.hpp"
 #include "util/unique_fd.hpp"
 #include "worker/context.hpp"
 #include "wsgi/client_socket.hpp"
@@ -21,6 +22,11 @@
 #include "wsgi/response.hpp"
 
 namespace monoceros::worker {
+
+// Seconds of `timeout` as nanoseconds; 0 when there is none.
+inline std::int64_t timeout_ns(const WorkerConfig& config) noexcept {
+  return config.timeout > 0 ? util::seconds_to_ns(config.timeout) : 0;
+}
 
 // What the worker does with a connection after an event.
 enum class Step : std::uint8_t {
