@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "arbiter/arbiter.hpp"
+#include "bindings/config_bindings.hpp"
 #include "log/error_log.hpp"
 #include "log/statsd.hpp"
 #include "worker/worker.hpp"
@@ -426,6 +427,7 @@ NB_MODULE(_core, module) {
   // as long as the process does); nanobind's leak report at exit would only be noise.
   nb::set_leak_warnings(false);
   if (!wsgi::init_python_types(module.ptr())) throw nb::python_error();
+  bindings::bind_config(module);
 
   module.def("set_error_logger", &set_error_logger, nb::arg("log").none(), nb::arg("threshold"),
              "Route the core's error-log messages to log(level, message); None restores stderr.");

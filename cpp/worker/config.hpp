@@ -15,7 +15,15 @@
 
 namespace monoceros::worker {
 
+// Where the app runs and how connections live (gunicorn's worker_class, resolved once).
+enum class WorkerKind : std::uint8_t {
+  sync,     // one request per connection, then close; the app on the loop's thread
+  event,    // keep-alive and pipelining; the app called inline on the loop's thread
+  gthread,  // keep-alive; the app on `threads` Python threads beside the loop
+};
+
 struct WorkerConfig {
+  WorkerKind kind{};
   http::ParserOptions parser;
   std::vector<std::string> forwarded_allow_ips = {"127.0.0.1", "::1"};
   http::ProxyProtocolMode proxy_protocol = http::ProxyProtocolMode::off;
