@@ -152,7 +152,7 @@ def set_error_logger(log: Callable[[int, str], Any] | None, threshold: int) -> N
 class Statsd:
     """A StatsD client: datagrams sent without blocking."""
 
-    def __init__(self, settings: dict[str, Any]) -> None: ...
+    def __init__(self, target: StatsdTarget, prefix: str, tags: str) -> None: ...
     def increment(self, name: str, value: int) -> None: ...
     def gauge(self, name: str, value: int) -> None: ...
     def timer(self, name: str, milliseconds: float) -> None: ...
@@ -170,7 +170,14 @@ class WorkerLaunch:
 class Arbiter:
     """The master process: binds, forks and supervises."""
 
-    def __init__(self, settings: dict[str, Any]) -> None: ...
+    def __init__(
+        self,
+        config: ArbiterConfig,
+        reopen_logs: Callable[[], Any] | None,
+        events: Any,
+    ) -> None:
+        """``events`` (monoceros.hooks.MasterEvents, or None) receives the master's moments as
+        method calls; its ``reload()`` returns the ArbiterConfig of a SIGHUP, or None."""
     def run(self) -> int | WorkerLaunch: ...
     @property
     def num_workers(self) -> int: ...
@@ -189,10 +196,12 @@ class Worker:
         self,
         launch: WorkerLaunch,
         app: Callable[..., Any],
-        settings: dict[str, Any],
+        config: WorkerConfig,
         errors: Any,
         report_exception: Callable[[str, BaseException], Any] | None,
         access_log: Callable[[str], Any] | None,
+        pre_request: Callable[[dict[str, Any]], Any] | None,
+        post_request: Callable[..., Any] | None,
     ) -> None: ...
     def run(self) -> None: ...
     def stop(self) -> None: ...
