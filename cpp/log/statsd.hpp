@@ -14,9 +14,11 @@
 
 namespace monoceros::log {
 
+// Where metrics go: statsd_host as monoceros.core_settings reads it (port 8125 is the
+// settings table's default, not this struct's).
 struct StatsdTarget {
   std::string host;  // for UDP; resolved once, when the client is opened
-  int port = 8125;
+  int port{};
   std::string unix_path;  // a unix datagram socket instead, when set
 };
 

@@ -15,7 +15,7 @@ struct ListenSpec {
   enum class Kind { tcp, unix_path, fd };
   Kind kind = Kind::tcp;
   std::string host;  // tcp: IP literal or name; "" means all IPv4 interfaces
-  int port = 8000;   // tcp
+  int port{};        // tcp (the bind setting's default port is the settings table's)
   std::string path;  // unix_path
   // unix_path: the socket file is chowned to these, so that workers running as `user` and
   // `group` may use it, as gunicorn does. (uid_t)-1 and (gid_t)-1 keep the id, as for chown().

@@ -15,31 +15,44 @@
 
 namespace monoceros::worker {
 
+// Where the app runs and how connections live (gunicorn's worker_class, resolved once).
+enum class WorkerKind : std::uint8_t {
+  sync,     // one request per connection, then close; the app on the loop's thread
+  event,    // keep-alive and pipelining; the app called inline on the loop's thread
+  gthread,  // keep-alive; the app on `threads` Python threads beside the loop
+};
+
+// Every setting here is filled by monoceros.core_settings from the settings table, which holds
+// the defaults; members are only value-initialised so that no default is written twice.
 struct WorkerConfig {
+  WorkerKind kind{};
   http::ParserOptions parser;
-  std::vector<std::string> forwarded_allow_ips = {"127.0.0.1", "::1"};
-  http::ProxyProtocolMode proxy_protocol = http::ProxyProtocolMode::off;
-  std::vector<std::string> proxy_allow_ips = {"127.0.0.1", "::1"};
+  std::vector<std::string> forwarded_allow_ips;
+  http::ProxyProtocolMode proxy_protocol{};
+  std::vector<std::string> proxy_allow_ips;
   // The event worker keeps connections open between requests (HTTP/1.1 keep-alive, and
   // HTTP/1.0 with Connection: keep-alive) and answers pipelined requests in order; the sync
-  // worker closes every connection after its response, as gunicorn's does.
-  bool keep_alive = false;
+  // worker closes every connection after its response, as gunicorn's does. (This and
+  // `threads` follow from `kind`; they stay while the worker's code reads them.)
+  bool keep_alive{};
   // gthread: the app runs on this many Python threads while the loop, without the GIL,
   // reads requests and writes responses; 0: the app runs on the loop's thread (sync, event).
-  int threads = 0;
-  double keepalive = 2;  // seconds an idle kept-alive connection waits for its next request
-  std::uint64_t max_requests = 0;  // stop gracefully after this many requests; 0: never
-  int worker_connections = 1000;   // open connections per worker; accepting pauses beyond it
-  double timeout = 30;             // heartbeat period is timeout/2; also the idle limit while a
-                                   // request is read or a response waits for the client
-  std::uint64_t limit_request_body = 0;     // 413 above it; 0: no limit (gunicorn has none)
-  std::size_t body_memory_limit = 1 << 20;  // larger bodies are spooled to tmp_upload_dir
+  int threads{};
+  double keepalive{};            // seconds an idle kept-alive connection waits for its next request
+  std::uint64_t max_requests{};  // stop gracefully after this many requests; 0: never
+  int worker_connections{};      // open connections per worker; accepting pauses beyond it
+  double timeout{};              // heartbeat period is timeout/2; also the idle limit while a
+                                 // request is read or a response waits for the client
+  std::uint64_t limit_request_body{};  // 413 above it; 0: no limit (gunicorn has none)
+  // Larger bodies are spooled to tmp_upload_dir. Not a setting: the value lives here.
+  std::size_t body_memory_limit = 1 << 20;
   std::string tmp_upload_dir;
   // Disk this worker's spooled bodies may use at once: bytes, 0 for no limit, or -1 for a
   // quarter of the free space in the spool directory at startup, shared by `workers`.
-  std::int64_t body_spool_limit = -1;
-  int workers = 1;
-  std::size_t output_high_water = 512 * 1024;  // pause the app's iterator above this
+  std::int64_t body_spool_limit{};
+  int workers{};
+  // Pause the app's iterator above this many queued bytes. Not a setting either.
+  std::size_t output_high_water = 512 * 1024;
   wsgi::EnvironSettings environ;
   wsgi::ResponseSettings response;
   std::string access_log_format;

@@ -36,10 +36,11 @@ class ResponseOutput {
   virtual bool make_room() = 0;
 };
 
-// Fixed for the life of a worker.
+// Fixed for the life of a worker; filled by monoceros.core_settings (the defaults are the
+// settings table's).
 struct ResponseSettings {
-  std::string server = "monoceros";      // the Server header
-  bool sendfile = true;                  // --no-sendfile turns it off
+  std::string server;                    // the Server header
+  bool sendfile{};                       // --no-sendfile turns it off
   PyObject* report_exception = nullptr;  // callable(message, exception): logs a traceback
 };
 

@@ -3,8 +3,9 @@
 The arbiter (C++) asks for the new settings; this module re-reads the same sources the server
 started from (command line, config file, GUNICORN_CMD_ARGS, environment), applies what the
 master itself uses (working directory, sys.path, raw_env, logging), and hands the core its new
-settings. The arbiter then starts new workers with them and retires the old ones. A
-configuration that no longer loads is reported and the server carries on unchanged.
+typed configuration (see monoceros.core_settings). The arbiter then starts new workers with it
+and retires the old ones. A configuration that no longer loads is reported and the server
+carries on unchanged.
 """
 
 from __future__ import annotations
@@ -39,19 +40,20 @@ class EnvironmentKeys:
 
 
 class Reloader:
-    """``reload()`` returns the core settings of the re-read configuration, or None."""
+    """``reload()`` returns the core configuration (core_settings.CoreConfigs) of the re-read
+    configuration, or None."""
 
     def __init__(
         self,
         server: Any,
-        core_settings: Callable[[Any], dict[str, Any]],
+        core_configs: Callable[[Any], Any],
         environment: EnvironmentKeys,
     ) -> None:
         self.server = server
-        self.core_settings = core_settings
+        self.core_configs = core_configs
         self.environment = environment
 
-    def reload(self) -> dict[str, Any] | None:
+    def reload(self) -> Any:
         old = self.server.cfg
         self.environment.restore()
         try:
@@ -72,7 +74,7 @@ class Reloader:
         self.server.proc_name = cfg.proc_name or cfg.default_proc_name
         self.server.timeout = cfg.timeout
         self.server.graceful_timeout = cfg.graceful_timeout
-        return self.core_settings(cfg)
+        return self.core_configs(cfg)
 
     def _keep(self, old: Any, message: str) -> None:
         prepare_environment(old)  # put raw_env and the directory back

@@ -160,9 +160,9 @@ class Worker:
 class MasterEvents:
     """Receives the C++ arbiter's moments and calls the hooks of gunicorn's master."""
 
-    def __init__(self, server: Server, settings: dict[str, Any]) -> None:
+    def __init__(self, server: Server, worker_config: Any) -> None:
         self.server = server
-        self.settings = settings  # the core settings new workers start with
+        self.worker_config = worker_config  # the _core.WorkerConfig new workers start from
         self.booting: Worker | None = None  # the worker being forked (pre_fork until spawned)
         self.reloader: Any = None  # monoceros.hangup.Reloader, for SIGHUP
         self.upgrader: Any = None  # callable(parent, fds) that execs a new master (SIGUSR2)
@@ -201,13 +201,14 @@ class MasterEvents:
     def on_exit(self) -> None:
         self._call("on_exit", self.server)
 
-    def reload(self) -> dict[str, Any] | None:
-        """SIGHUP: the new core settings, or None to keep the current ones."""
+    def reload(self) -> Any:
+        """SIGHUP: the master's new _core.ArbiterConfig, or None to keep the configuration.
+        Workers forked from now on start from the new _core.WorkerConfig."""
         fresh = self.reloader.reload() if self.reloader is not None else None
-        if fresh is not None:
-            fresh["events"] = self
-            self.settings = fresh
-        return fresh
+        if fresh is None:
+            return None
+        self.worker_config = fresh.worker
+        return fresh.arbiter
 
     def on_reload(self) -> None:
         self._call("on_reload", self.server)

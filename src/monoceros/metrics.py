@@ -56,12 +56,13 @@ def _level_counter(record: logging.LogRecord) -> str | None:
     return None
 
 
-def install(error_log: logging.Logger, settings: dict[str, Any]) -> None:
-    """Send the error log's metrics to ``settings["statsd"]`` (the core's settings dict)."""
-    if settings.get("statsd") is None:
+def install(error_log: logging.Logger, target: Any, prefix: str, tags: str) -> None:
+    """Send the error log's metrics to ``target`` (a _core.StatsdTarget, or None for none),
+    each name after ``prefix`` (its dot included), with the DogStatsD ``tags``."""
+    if target is None:
         return
     try:
-        client = _core.Statsd(settings)
+        client = _core.Statsd(target, prefix, tags)
     except ValueError as error:
         error_log.warning("StatsD metrics are off: %s", error)
         return

@@ -7,6 +7,7 @@ handlers (which must run in the interpreter so that ``sys.exit`` unwinds the app
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 from monoceros import (
     __version__,
     _core,
+    core_settings,
     hangup,
     hooks,
     metrics,
@@ -73,20 +75,26 @@ def run(cfg: Any) -> int:
             return APP_LOAD_ERROR
 
     server = hooks.Server(cfg, logger, SimpleNamespace(cfg=cfg, app_uri=cfg.app_uri, callable=app))
-    settings = _core_settings(cfg)
-    metrics.install(log, settings)
-    events = hooks.MasterEvents(server, settings)
-    events.reloader = hangup.Reloader(server, _core_settings, environment)
+    # The sockets this master starts with: systemd's, or those of the master that upgraded
+    # to this one (SIGUSR2), or none (it binds its own).
+    inherited_fds: list[int] = activated
+    if inheritance is not None:
+        inherited_fds = inheritance.fds
+        server.master_pid = inheritance.parent
+    configs = _core_configs(
+        cfg,
+        upgrade_parent=inheritance.parent if inheritance is not None else 0,
+        inherited_fds=inherited_fds,
+        socket_activation=bool(activated),
+    )
+    master = configs.arbiter
+    metrics.install(log, master.statsd, master.statsd_prefix, master.dogstatsd_tags)
+    events = hooks.MasterEvents(server, configs.worker)  # hooks, SIGHUP and SIGUSR2
+    events.reloader = hangup.Reloader(server, _core_configs, environment)
     events.upgrader = lambda parent, fds: upgrade.exec_new_master(
         start, parent, fds, socket_activation=bool(activated)
     )
-    settings["events"] = events  # the arbiter's moments: hooks, SIGHUP and SIGUSR2
-    if activated:
-        settings.update(socket_activation=True, inherited_fds=activated)
-    if inheritance is not None:
-        settings.update(upgrade_parent=inheritance.parent, inherited_fds=inheritance.fds)
-        server.master_pid = inheritance.parent
-    arbiter = _core.Arbiter(settings)
+    arbiter = _core.Arbiter(configs.arbiter, reopen_files, events)
     server.attach(arbiter)
     with process.master_pidfile(pidfile_path) as pidfile:
         if pidfile is not None and inheritance is not None:
@@ -97,7 +105,7 @@ def run(cfg: Any) -> int:
     # This is a new worker process; the arbiter object stays referenced while it runs. It
     # starts with the configuration of its time (SIGHUP may have replaced the first one).
     worker = events.worker_in_child(outcome.age)
-    return _run_worker(outcome, app, server.cfg, events.settings, server, worker)
+    return _run_worker(outcome, app, server.cfg, events.worker_config, server, worker)
 
 
 # What gunicorn 27.0.1, the release monoceros matches, calls itself (--identify-as-gunicorn).
@@ -112,20 +120,21 @@ def server_identity(cfg: Any) -> tuple[str, str]:
     return f"monoceros/{__version__}", "monoceros"
 
 
-def _core_settings(cfg: Any) -> dict[str, Any]:
-    settings = cfg.to_core()
+def _core_configs(cfg: Any, **start: Any) -> core_settings.CoreConfigs:
+    """The core's configuration from ``cfg`` (at startup, and at each SIGHUP). ``start``: the
+    facts of this master's start (see core_settings.arbiter_config)."""
     software, server = server_identity(cfg)
     # As gunicorn's arbiter does: the app sees the name in os.environ too (also after a HUP
     # that changed the setting; workers are forked after this).
     os.environ["SERVER_SOFTWARE"] = software
-    settings.update(
+    return core_settings.core_configs(
+        cfg,
         version=__version__,
         server_software=software,
         server_header=server,
         script_name=os.environ.get("SCRIPT_NAME", ""),
-        reopen_logs=reopen_files,
+        **start,
     )
-    return settings
 
 
 def _load_app(uri: str, *, report: bool, serve_syntax_errors: bool = False) -> Any:
@@ -212,7 +221,7 @@ def _run_worker(
     launch: Any,
     app: Any,
     cfg: Any,
-    settings: dict[str, Any],
+    worker_config: _core.WorkerConfig,
     server: hooks.Server,
     hook_worker: hooks.Worker,
 ) -> int:
@@ -240,20 +249,19 @@ def _run_worker(
         pre_request, post_request, access_sink = worker_request_logging(
             cfg, server.log, request_hooks.pre_request, request_hooks.post_request
         )
-        settings = {
-            **settings,
-            "pre_request": pre_request,
-            "post_request": post_request,
-            "max_requests": hook_worker.max_requests,
-        }
+        # The master's config of this worker's generation, with this worker's own jitter.
+        config = copy.copy(worker_config)
+        config.max_requests = hook_worker.max_requests
         try:
             worker = _core.Worker(
                 launch,
                 app,
-                settings,
-                WSGIErrors(cfg),
-                _report_exception,
-                access_sink,
+                config,
+                errors=WSGIErrors(cfg),
+                report_exception=_report_exception,
+                access_log=access_sink,
+                pre_request=pre_request,
+                post_request=post_request,
             )
         except Exception as error:
             log.error("Worker failed to boot: %s", error, exc_info=error)
