@@ -613,7 +613,7 @@ def test_forwarded_allow_ips_default_from_environment(cwd):
 def test_sendfile_property(env, argv, expected, cwd):
     cfg = load([*argv, "app"], env, cwd)
     assert cfg.sendfile is expected
-    assert cfg.to_core()["sendfile"] is expected
+    assert core_view(cfg)["sendfile"] is expected
 
 
 def test_sendfile_true_in_a_config_file_disables_it_like_gunicorn(cwd):
@@ -1120,14 +1120,14 @@ def test_threads_above_one_promote_sync_to_gthread(cwd):
     assert cfg.worker_class == "gthread"
     assert cfg.worker_class_str == "gthread"
     assert cfg.get("worker_class") == "sync"
-    assert cfg.to_core()["worker_class"] == "gthread"
-    assert cfg.to_core()["threads"] == 4
+    assert core_view(cfg)["worker_class"] == "gthread"
+    assert core_view(cfg)["threads"] == 4
     cfg = load(["-k", "sync", "--threads", "2", "app"], cwd=cwd)
     assert cfg.worker_class == "gthread"
-    assert cfg.to_core()["worker_class"] == "gthread"
+    assert core_view(cfg)["worker_class"] == "gthread"
     cfg = load(["--threads", "1", "app"], cwd=cwd)
     assert cfg.worker_class == "sync"
-    assert cfg.to_core()["worker_class"] == "sync"
+    assert core_view(cfg)["worker_class"] == "sync"
 
 
 @pytest.mark.parametrize(
@@ -1137,9 +1137,9 @@ def test_threads_above_one_promote_sync_to_gthread(cwd):
 def test_gthread_names_are_accepted_with_any_thread_count(value, threads, cwd):
     cfg = load(["-k", value, "--threads", threads, "app"], cwd=cwd)
     assert cfg.worker_class == value
-    assert cfg.to_core()["worker_class"] == "gthread"
-    assert cfg.to_core()["worker_class_name"] == value  # the startup line echoes it
-    assert cfg.to_core()["threads"] == int(threads)
+    assert core_view(cfg)["worker_class"] == "gthread"
+    assert core_view(cfg)["worker_class_name"] == value  # the startup line echoes it
+    assert core_view(cfg)["threads"] == int(threads)
 
 
 def test_user_and_group_other_than_current_are_accepted(cwd):
@@ -1320,11 +1320,84 @@ def test_parse_address_agrees_with_gunicorn(text):
 
 
 # ------------------------------------------------------------------------------------------------
-# to_core
+# the hand-off to the C++ core (monoceros.core_settings), seen as the values the core reads
 
 
-def test_to_core_defaults(cwd):
-    core = load(["app"], cwd=cwd).to_core()
+def core_view(cfg) -> dict:
+    """The typed configs core_settings makes for `cfg`, read back as plain values under the
+    names the settings had when they crossed as a dict (these assertions predate the typed
+    hand-off; test_core_settings.py checks that every bound field is filled)."""
+    from monoceros import core_settings
+
+    arbiter = core_settings.arbiter_config(cfg, version="test")
+    worker = core_settings.worker_config(
+        cfg, server_software="test", server_header="test", script_name=""
+    )
+    parser = worker.parser
+
+    def bind(spec):
+        kind = spec.kind.name
+        if kind == "tcp":
+            return ("tcp", spec.host, spec.port, None, None)
+        if kind == "unix_path":
+            return ("unix", None, None, spec.path, None)
+        return ("fd", None, None, None, spec.fd)
+
+    def statsd(target):
+        if target is None:
+            return None
+        if target.unix_path:
+            return {"unix_path": target.unix_path}
+        return {"host": target.host, "port": target.port}
+
+    return {
+        "bind": [bind(spec) for spec in arbiter.binds],
+        "backlog": arbiter.backlog,
+        "workers": arbiter.workers,
+        "threads": worker.threads if worker.kind.name == "gthread" else cfg.threads,
+        "timeout": worker.timeout,
+        "graceful_timeout": arbiter.graceful_timeout,
+        "worker_connections": worker.worker_connections,
+        "keepalive": worker.keepalive,
+        "sendfile": worker.response.sendfile,
+        "limit_request_line": parser.limit_request_line,
+        "limit_request_fields": parser.limit_request_fields,
+        "limit_request_field_size": parser.limit_request_field_size,
+        "permit_obsolete_folding": parser.permit_obsolete_folding,
+        "strip_header_spaces": parser.strip_header_spaces,
+        "permit_unconventional_http_method": parser.permit_unconventional_http_method,
+        "permit_unconventional_http_version": parser.permit_unconventional_http_version,
+        "casefold_http_method": parser.casefold_http_method,
+        "header_map": parser.header_map.name,
+        "forwarder_headers": list(parser.forwarder_headers),
+        "forwarded_allow_ips": list(worker.forwarded_allow_ips),
+        "secure_scheme_headers": dict(worker.environ.secure_scheme_headers),
+        "permit_missing_host": not parser.require_host,
+        "limit_request_body": worker.limit_request_body,
+        "tmp_upload_dir": worker.tmp_upload_dir or None,
+        "proxy_protocol": worker.proxy_protocol.name,
+        "proxy_allow_ips": list(worker.proxy_allow_ips),
+        "access_log_format": worker.access_log_format,
+        "umask": arbiter.umask,
+        "daemon": arbiter.daemon,
+        "proc_name": arbiter.proc_name,
+        "worker_tmp_dir": arbiter.worker_tmp_dir,
+        "uid": arbiter.binds[0].owner_uid,
+        "gid": arbiter.binds[0].owner_gid,
+        "worker_class": worker.kind.name,
+        "worker_class_name": arbiter.worker_class_name,
+        "max_worker_memory": arbiter.max_worker_memory // (1024 * 1024),
+        "body_spool_limit": worker.body_spool_limit,
+        "statsd": statsd(worker.statsd),
+        "statsd_prefix": worker.statsd_prefix,
+        "dogstatsd_tags": worker.dogstatsd_tags,
+        "enable_backlog_metric": arbiter.backlog_metric,
+        "reuse_port": arbiter.reuse_port,
+    }
+
+
+def test_core_handoff_defaults(cwd):
+    core = core_view(load(["app"], cwd=cwd))
     assert core == {
         "bind": [("tcp", "127.0.0.1", 8000, None, None)],
         "backlog": 2048,
@@ -1356,10 +1429,7 @@ def test_to_core_defaults(cwd):
         "tmp_upload_dir": None,
         "proxy_protocol": "off",
         "proxy_allow_ips": ["127.0.0.1", "::1"],
-        "accesslog": None,
         "access_log_format": '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',
-        "errorlog": "-",
-        "loglevel": logging.INFO,
         "umask": 0,
         "daemon": False,
         "proc_name": "app",
@@ -1400,23 +1470,21 @@ def test_to_core_defaults(cwd):
         (["--limit-request-fields", "7"], "limit_request_fields", 7),
         (["--limit-request-field_size", "0"], "limit_request_field_size", 8190),
         (["--limit-request-field_size", "20000"], "limit_request_field_size", 20000),
-        (["--log-level", "WARNING"], "loglevel", logging.WARNING),
         (["--forwarder-headers", "script_name,x_user"], "forwarder_headers",
          ["SCRIPT_NAME", "X_USER"]),
         (["-b", "unix:/s", "-b", "fd://5"], "bind",
          [("unix", None, None, "/s", None), ("fd", None, None, None, 5)]),
-        (["--access-logfile", "-"], "accesslog", "-"),
         (["--header-map", "DANGEROUS"], "header_map", "dangerous"),
         (["--permit-missing-host"], "permit_missing_host", True),
     ],
 )  # fmt: skip
-def test_to_core_applies_gunicorn_adjustments(argv, key, expected, cwd):
-    assert load([*argv, "app"], cwd=cwd).to_core()[key] == expected
+def test_core_handoff_applies_gunicorn_adjustments(argv, key, expected, cwd):
+    assert core_view(load([*argv, "app"], cwd=cwd))[key] == expected
 
 
-def test_to_core_upper_cases_secure_scheme_header_names(cwd):
+def test_core_handoff_upper_cases_secure_scheme_header_names(cwd):
     write(cwd / "gunicorn.conf.py", "secure_scheme_headers = {'x-forwarded-proto': 'https'}\n")
-    core = load(["app"], cwd=cwd).to_core()
+    core = core_view(load(["app"], cwd=cwd))
     assert core["secure_scheme_headers"] == {"X-FORWARDED-PROTO": "https"}
 
 

@@ -129,7 +129,7 @@ def test_defaults(cwd):
     assert arbiter.version == "1.2.3"
 
     assert worker.kind == _core.WorkerKind.sync
-    assert worker.keep_alive is False and worker.threads == 0
+    assert worker.threads == 0
     assert worker.keepalive == 2
     assert worker.max_requests == 0
     assert worker.worker_connections == 1000
@@ -242,7 +242,6 @@ def test_worker_kind_from_the_worker_class(argv, kind, threads, cwd):
     arbiter, worker = configs(load(argv, cwd))
     assert worker.kind == _core.WorkerKind[kind]
     assert worker.threads == threads
-    assert worker.keep_alive is (kind != "sync")
     assert worker.environ.multithread is (kind == "gthread")
 
 

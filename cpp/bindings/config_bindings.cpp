@@ -119,7 +119,6 @@ void bind_config(nb::module_& module) {
       .def_rw("forwarded_allow_ips", &WorkerConfig::forwarded_allow_ips)
       .def_rw("proxy_protocol", &WorkerConfig::proxy_protocol)
       .def_rw("proxy_allow_ips", &WorkerConfig::proxy_allow_ips)
-      .def_rw("keep_alive", &WorkerConfig::keep_alive)
       .def_rw("threads", &WorkerConfig::threads)
       .def_rw("keepalive", &WorkerConfig::keepalive)
       .def_rw("max_requests", &WorkerConfig::max_requests)

@@ -22,6 +22,13 @@ enum class WorkerKind : std::uint8_t {
   gthread,  // keep-alive; the app on `threads` Python threads beside the loop
 };
 
+// Event and gthread workers keep connections open between requests (HTTP/1.1 keep-alive, and
+// HTTP/1.0 with Connection: keep-alive) and answer pipelined requests in order; the sync
+// worker closes every connection after its response, as gunicorn's does.
+constexpr bool keeps_connections(WorkerKind kind) noexcept {
+  return kind != WorkerKind::sync;
+}
+
 // Every setting here is filled by monoceros.core_settings from the settings table, which holds
 // the defaults; members are only value-initialised so that no default is written twice.
 struct WorkerConfig {
@@ -30,13 +37,8 @@ struct WorkerConfig {
   std::vector<std::string> forwarded_allow_ips;
   http::ProxyProtocolMode proxy_protocol{};
   std::vector<std::string> proxy_allow_ips;
-  // The event worker keeps connections open between requests (HTTP/1.1 keep-alive, and
-  // HTTP/1.0 with Connection: keep-alive) and answers pipelined requests in order; the sync
-  // worker closes every connection after its response, as gunicorn's does. (This and
-  // `threads` follow from `kind`; they stay while the worker's code reads them.)
-  bool keep_alive{};
   // gthread: the app runs on this many Python threads while the loop, without the GIL,
-  // reads requests and writes responses; 0: the app runs on the loop's thread (sync, event).
+  // reads requests and writes responses; 0 for the other kinds.
   int threads{};
   double keepalive{};            // seconds an idle kept-alive connection waits for its next request
   std::uint64_t max_requests{};  // stop gracefully after this many requests; 0: never

@@ -484,7 +484,7 @@ bool Connection::may_keep_alive() const noexcept {
   // begun, and this is not the request that reaches max_requests (or one after it): as in
   // gunicorn, the client is told the connection ends, so it never sends a request to a worker
   // on its way out.
-  return context_.config.keep_alive && context_.config.keepalive > 0 &&
+  return keeps_connections(context_.config.kind) && context_.config.keepalive > 0 &&
          reader_.request().keep_alive && !context_.stopping && !last_before_retiring_;
 }
 

@@ -67,8 +67,16 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
   wakeup_read_.reset(fds[0]);
   wakeup_write_.reset(fds[1]);
   loop_.add(wakeup_read_.get(), net::Interest::read, &wakeup_tag_);
-  runtime_ = config_.threads > 0 ? make_thread_pool_runtime(config_.threads, loop_, runtime_tag_)
-                                 : make_inline_runtime();
+  // Where the app runs, chosen once from the worker's kind.
+  switch (config_.kind) {
+    case WorkerKind::sync:
+    case WorkerKind::event:
+      runtime_ = make_inline_runtime();
+      break;
+    case WorkerKind::gthread:
+      runtime_ = make_thread_pool_runtime(std::max(1, config_.threads), loop_, runtime_tag_);
+      break;
+  }
   context_.app_inline = runtime_->runs_inline();
   context_.connection_trigger = runtime_->connection_trigger();
 }
@@ -266,7 +274,7 @@ int Worker::defer_accepting(std::int64_t now) {
 bool Worker::exclusive() const noexcept {
   // The listener is shared by every worker. Event and gthread workers are woken one per
   // connection and take what is queued; a sync worker takes one (see net::Acceptor).
-  return config_.keep_alive;
+  return keeps_connections(config_.kind);
 }
 
 bool Worker::has_room() {

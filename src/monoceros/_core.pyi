@@ -103,7 +103,6 @@ class WorkerConfig(_Settings):
     forwarded_allow_ips: list[str]
     proxy_protocol: ProxyProtocolMode
     proxy_allow_ips: list[str]
-    keep_alive: bool
     threads: int
     keepalive: float
     max_requests: int

@@ -219,7 +219,6 @@ def worker_config(
             "forwarded_allow_ips": [str(ip) for ip in cfg.forwarded_allow_ips],
             "proxy_protocol": _PROXY_PROTOCOL[cfg.proxy_protocol],
             "proxy_allow_ips": [str(ip) for ip in cfg.proxy_allow_ips],
-            "keep_alive": kind != _core.WorkerKind.sync,
             "threads": threads,
             "keepalive": float(cfg.keepalive),
             "max_requests": max(cfg.max_requests, 0),  # 0: never replaced

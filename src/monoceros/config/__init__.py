@@ -22,7 +22,6 @@ The modules, each importing only modules listed before it::
     table           SETTINGS, SETTINGS_BY_NAME, SECTIONS
     logger_classes  which logger classes monoceros can run (loading and checking them)
     support         refusals of what monoceros cannot honour yet; dormant features
-    core_handoff    Config.to_core(): the plain values the C++ core reads
     model           Config
     command_line    build_parser, monoceros_version
     config_file     reading gunicorn.conf.py, file:PATH and python:MODULE
@@ -31,7 +30,8 @@ The modules, each importing only modules listed before it::
     docs            render_settings_markdown (docs/settings.md)
 
 Names with a leading underscore are private to this package. Nothing here imports the C++
-extension, and of monoceros only ``__version__`` and ``inotify`` (which imports nothing of
+extension (monoceros.core_settings, outside the package, turns a Config into the core's typed
+configs), and of monoceros only ``__version__`` and ``inotify`` (which imports nothing of
 monoceros): the rest of monoceros depends on this package, never the other way round
 (tests/test_imports.py checks that no module takes part in an import cycle).
 """

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from monoceros.config.address import Address, parse_address
-from monoceros.config.core_handoff import CoreHandoff
 from monoceros.config.setting import ConfigError, Setting, _Invalid
 from monoceros.config.support import _DORMANT_FEATURE_OF, _SUPPORT_RULES, _DormantFeature
 from monoceros.config.table import SETTINGS, SETTINGS_BY_NAME
@@ -33,14 +32,14 @@ def _short_repr(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class Config(CoreHandoff):
+class Config:
     """Validated settings. Read a setting as ``cfg.<name>``; change it with ``cfg.set``.
 
     A few names are computed the way gunicorn computes them: ``worker_class`` (a sync worker
     with threads > 1 reads as "gthread"), ``sendfile`` (a bool, see the setting),
     ``proc_name`` (falls back to default_proc_name), plus ``env``, ``uid``, ``gid``,
     ``is_ssl``, ``address`` and ``addresses``. ``cfg.get(name)`` returns the stored value.
-    ``cfg.to_core()`` (from CoreHandoff) is what the C++ core is given.
+    monoceros.core_settings turns it into the typed configs the C++ core is given.
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None, cwd: str | None = None) -> None:
