@@ -225,3 +225,21 @@ TEST(request_reader_owner_refusal_and_its_queries) {
   CHECK(reader.advance(&Owner::take, &owner) == RequestReader::Event::failed);
   CHECK(reader.error() == ParseError::body_spool_full);
 }
+
+TEST(request_reader_idle_between_requests_holds_no_header_storage) {
+  ParserOptions parser;
+  RequestReader reader(settings_with(parser));
+  Owner owner;
+  reader.append("GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(reader.advance(&Owner::take, &owner) == RequestReader::Event::head);
+  CHECK(reader.advance(&Owner::take, &owner) == RequestReader::Event::complete);
+  CHECK(reader.request().headers.capacity() > 0);
+  CHECK(!reader.next_request());
+  CHECK_EQ(reader.request().headers.capacity(), 0u);  // an idle kept-alive client costs little
+  // With a pipelined request waiting, the storage is reused.
+  reader.append("GET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(reader.advance(&Owner::take, &owner) == RequestReader::Event::head);
+  CHECK(reader.advance(&Owner::take, &owner) == RequestReader::Event::complete);
+  CHECK(reader.next_request());
+  CHECK(reader.request().headers.capacity() > 0);
+}

@@ -75,6 +75,21 @@ std::vector<unique_fd> connect_clients(const Listener& listener, int count) {
   return clients;
 }
 
+std::vector<Listener> one_loopback_listener() {
+  std::vector<Listener> listeners;
+  listeners.push_back(loopback_listener());
+  return listeners;
+}
+
+// A loop and an acceptor over one loopback listener.
+struct Wired {
+  EventLoop loop;
+  Acceptor acceptor;
+  explicit Wired(bool exclusive)
+      : acceptor(loop, kListenerTag, one_loopback_listener(), exclusive) {}
+  Acceptor::Slot& slot() { return *acceptor.slots()[0]; }
+};
+
 // The loop reports the listener readable, with the slot as its tag.
 bool reported_ready(EventLoop& loop, Acceptor& acceptor) {
   Ready ready[4];
@@ -86,20 +101,17 @@ bool reported_ready(EventLoop& loop, Acceptor& acceptor) {
 }  // namespace
 
 TEST(acceptor_registers_its_listeners_under_the_owners_tag) {
-  EventLoop loop;
-  std::vector<Listener> listeners;
-  listeners.push_back(loopback_listener());
-  Acceptor acceptor(loop, kListenerTag, std::move(listeners), true);
+  Wired wired(true);
+  EventLoop& loop = wired.loop;
+  Acceptor& acceptor = wired.acceptor;
   CHECK(acceptor.slots()[0]->registered);
   auto clients = connect_clients(acceptor.slots()[0]->listener, 1);
   CHECK(reported_ready(loop, acceptor));
 }
 
 TEST(acceptor_exclusive_takes_everything_queued_and_sets_nodelay) {
-  EventLoop loop;
-  std::vector<Listener> listeners;
-  listeners.push_back(loopback_listener());
-  Acceptor acceptor(loop, kListenerTag, std::move(listeners), true);
+  Wired wired(true);
+  Acceptor& acceptor = wired.acceptor;
   auto clients = connect_clients(acceptor.slots()[0]->listener, 5);
   FakeOwner owner;
   CHECK(acceptor.accept_from(*acceptor.slots()[0], owner));
@@ -112,10 +124,9 @@ TEST(acceptor_exclusive_takes_everything_queued_and_sets_nodelay) {
 }
 
 TEST(acceptor_shared_takes_one_connection_per_wakeup) {
-  EventLoop loop;
-  std::vector<Listener> listeners;
-  listeners.push_back(loopback_listener());
-  Acceptor acceptor(loop, kListenerTag, std::move(listeners), false);
+  Wired wired(false);
+  EventLoop& loop = wired.loop;
+  Acceptor& acceptor = wired.acceptor;
   auto clients = connect_clients(acceptor.slots()[0]->listener, 3);
   FakeOwner owner;
   CHECK(acceptor.accept_from(*acceptor.slots()[0], owner));
@@ -124,10 +135,8 @@ TEST(acceptor_shared_takes_one_connection_per_wakeup) {
 }
 
 TEST(acceptor_at_the_cap_asks_for_room_only_for_a_waiting_connection) {
-  EventLoop loop;
-  std::vector<Listener> listeners;
-  listeners.push_back(loopback_listener());
-  Acceptor acceptor(loop, kListenerTag, std::move(listeners), true);
+  Wired wired(true);
+  Acceptor& acceptor = wired.acceptor;
   FakeOwner owner;
   owner.cap = 2;
   auto first = connect_clients(acceptor.slots()[0]->listener, 2);
@@ -148,10 +157,8 @@ TEST(acceptor_at_the_cap_asks_for_room_only_for_a_waiting_connection) {
 }
 
 TEST(acceptor_backs_off_when_descriptors_run_out) {
-  EventLoop loop;
-  std::vector<Listener> listeners;
-  listeners.push_back(loopback_listener());
-  Acceptor acceptor(loop, kListenerTag, std::move(listeners), true);
+  Wired wired(true);
+  Acceptor& acceptor = wired.acceptor;
   auto clients = connect_clients(acceptor.slots()[0]->listener, 2);
   FakeOwner owner;
   // The lowest free descriptor becomes the limit: accept() must fail with EMFILE.
@@ -186,10 +193,9 @@ TEST(acceptor_backs_off_when_descriptors_run_out) {
 }
 
 TEST(acceptor_paused_or_held_back_is_not_reported_by_the_loop) {
-  EventLoop loop;
-  std::vector<Listener> listeners;
-  listeners.push_back(loopback_listener());
-  Acceptor acceptor(loop, kListenerTag, std::move(listeners), false);
+  Wired wired(false);
+  EventLoop& loop = wired.loop;
+  Acceptor& acceptor = wired.acceptor;
   auto clients = connect_clients(acceptor.slots()[0]->listener, 1);
   Ready ready[4];
   acceptor.pause();
@@ -206,10 +212,8 @@ TEST(acceptor_paused_or_held_back_is_not_reported_by_the_loop) {
 }
 
 TEST(acceptor_stop_drains_the_queue_then_closes_the_listeners) {
-  EventLoop loop;
-  std::vector<Listener> listeners;
-  listeners.push_back(loopback_listener());
-  Acceptor acceptor(loop, kListenerTag, std::move(listeners), true);
+  Wired wired(true);
+  Acceptor& acceptor = wired.acceptor;
   const Listener& listener = acceptor.slots()[0]->listener;
   const SocketAddress address = listener.address;
   auto clients = connect_clients(listener, 3);
