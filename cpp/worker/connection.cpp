@@ -9,7 +9,6 @@
 #include "http/parser.hpp"
 #include "log/error_log.hpp"
 #include "util/clock.hpp"
-#include "util/temp_file.hpp"
 #include "worker/access_record.hpp"
 #include "wsgi/deferred_release.hpp"
 #include "wsgi/gil.hpp"
@@ -176,7 +175,7 @@ Step Connection::read_head() {
       const std::int64_t limit = timeout_ns(context_.config);
       if (first_bytes) head_started_ns_ = util::monotonic_ns();
       if (limit) expire_by(head_started_ns_ + limit);
-      const Step step = parse_head();
+      const Step step = advance_reader();
       // A request answered inline may have left the next ones buffered (pipelining): they
       // are answered (serve_pipelined) before the socket is read again, so an end of stream
       // read now (a client that sent its requests and half-closed) cannot drop them.
@@ -202,7 +201,7 @@ http::RequestReader::Settings Connection::reader_settings() const noexcept {
   return settings;
 }
 
-Step Connection::parse_head() {
+Step Connection::advance_reader() {
   // Goes as far as the bytes received allow: heads, the bodies that follow, and (pipelining)
   // the requests after them, one request at a time.
   for (;;) {
@@ -275,7 +274,7 @@ Step Connection::read_body() {
             std::min<std::uint64_t>(body_received_ / kMinBodyBytesPerSecond, 1ULL << 32));
         expire_by(body_started_ns_ + limit + util::seconds_to_ns(allowance));
       }
-      const Step step = parse_head();
+      const Step step = advance_reader();
       if (step != Step::keep || phase_ != Phase::body) return step;
       continue;
     }
@@ -520,7 +519,7 @@ Step Connection::serve_pipelined(Step step) {
     if (bounded && ++answered > kPipelinedPerTurn) break;
     pipelined_ = false;
     touch();
-    step = parse_head();
+    step = advance_reader();
   }
   const bool yielded = step == Step::keep && pipelined_ && phase_ == Phase::head;
   if (batching_ && (!pipelined_ || yielded)) {

@@ -117,7 +117,7 @@ class Connection final : public net::LoopTag, public wsgi::ResponseOutput {
   };
 
   Step read_head();
-  Step parse_head();
+  Step advance_reader();
   Step begin_body();
   Step read_body();
   Step body_complete();

@@ -4,7 +4,6 @@
 #include <cerrno>
 
 #include "util/clock.hpp"
-#include "util/temp_file.hpp"
 #include "worker/connection.hpp"
 #include "wsgi/deferred_release.hpp"
 #include "wsgi/gil.hpp"
@@ -54,7 +53,7 @@ bool Connection::make_room() {
   if (transport_.out().memory_bytes() <= context_.config.output_high_water) return true;
   // sendfile(2) sends the spool: --no-sendfile (a filesystem where it misbehaves) waits instead.
   if (context_.config.response.sendfile &&
-      transport_.spill(util::temp_directory(context_.config.tmp_upload_dir), kMaxSpoolBytes)) {
+      transport_.spill(context_.spool_directory, kMaxSpoolBytes)) {
     return true;
   }
   return wait_for_room();

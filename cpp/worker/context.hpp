@@ -44,6 +44,8 @@ struct WorkerContext {
   // The disk this worker's spooled request bodies may use at once (body_spool_limit). Shared:
   // a body (inside a wsgi.input object an app may keep) can outlive the worker's loop.
   std::shared_ptr<util::SpoolBudget> spool_budget;
+  // Where spool files go (tmp_upload_dir, else $TMPDIR or /tmp), resolved once.
+  std::string spool_directory;
   // Fixed by the worker's app runtime (AppRuntime): whether the app runs on the loop's
   // thread, and how connections are registered with the loop.
   bool app_inline = true;

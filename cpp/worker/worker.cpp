@@ -50,11 +50,11 @@ Worker::Worker(const WorkerConfig& config, std::vector<net::Listener> listeners,
     throw std::runtime_error("invalid proxy_allow_ips entry: " + *bad);
   }
   if (heartbeat_) context_.heartbeat = &*heartbeat_;
+  context_.spool_directory = util::temp_directory(config_.tmp_upload_dir);
   context_.spool_budget = std::make_shared<util::SpoolBudget>(
       config_.body_spool_limit >= 0
           ? static_cast<std::uint64_t>(config_.body_spool_limit)
-          : util::automatic_spool_limit(util::temp_directory(config_.tmp_upload_dir),
-                                        config_.workers));
+          : util::automatic_spool_limit(context_.spool_directory, config_.workers));
   if (config_.access_log) context_.access_log.emplace(config_.access_log_format);
   if (config_.statsd) {
     std::string error;
